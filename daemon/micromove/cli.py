@@ -1,0 +1,95 @@
+"""`mmctl`: the command line. Thin: it parses arguments and calls the library.
+
+Each command lives in micromove.commands.<module> with `configure(parser)` and
+`run(args) -> int`, and is imported only when it is the one being run, so
+`mmctl stats` never pays for (or imports) the daemon's input backends.
+Usage and input errors print one line each on stderr and exit 2; there is
+never a traceback for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import UsageError
+
+# name -> (module under micromove.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "run the daemon in the foreground (what the service starts)"),
+    "simulate": ("simulate", "replay a trace through the engine and print the cues it delivers"),
+    "stats": ("stats", "activity, stretches and cues per day"),
+    "status": ("control", "what the running daemon is doing now"),
+    "pause": ("control", "stop cueing for a while (counting goes on)"),
+    "resume": ("control", "cue again after a pause"),
+    "snooze": ("control", "push back what is due"),
+    "done": ("control", "mark the last cue set, or named cues, as done"),
+    "checkin": ("checkin", "the weekly self-check"),
+    "cues": ("cues", "the movement catalog and what is active"),
+    "config": ("configcmd", "check, show or create the config file"),
+    "doctor": ("doctor", "check that everything micromove needs is in place"),
+    "install": ("install", "install the per-user service that runs `mmctl run` at login"),
+    "uninstall": ("install", "stop and remove the per-user service"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _available() -> dict[str, tuple[str, str]]:
+    out = {}
+    for name, (mod, help_) in COMMANDS.items():
+        if importlib.util.find_spec(f"micromove.commands.{mod}") is not None:
+            out[name] = (mod, help_)
+    return out
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mmctl",
+        description="micromove: micro-movement cues at natural pauses in your typing and mousing.",
+        epilog="Exit status: 0 ok, 1 a problem found or an operation failed, 2 bad usage or input.",
+    )
+    parser.add_argument("--version", action="version", version=f"mmctl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (mod, help_) in _available().items():
+        p = sub.add_parser(name, help=help_, description=help_.capitalize() + ".")
+        if name == only:
+            module = importlib.import_module(f"micromove.commands.{mod}")
+            module.configure(p, name)
+            p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    only = next((a for a in args_list if not a.startswith("-")), None)
+    try:
+        parser = build_parser(only if only in COMMANDS else None)
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return int(args._module.run(args) or 0)
+    except UsageError as exc:
+        for line in exc.lines():
+            print(f"mmctl: {line}" if not line.startswith("mmctl") else line, file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output closed early (e.g. piped into `head`): not an error of ours.
+        try:
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Where micromove keeps its files (contracts section 7). XDG variables honoured."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP = "micromove"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    value = os.environ.get(var, "")
+    # The XDG spec: relative paths are invalid and must be ignored.
+    if value and os.path.isabs(value):
+        return Path(value)
+    return Path.home() / fallback
+
+
+def config_dir() -> Path:
+    if sys.platform == "darwin" and "XDG_CONFIG_HOME" not in os.environ:
+        return Path.home() / "Library" / "Application Support" / APP
+    return _xdg("XDG_CONFIG_HOME", ".config") / APP
+
+
+def config_path() -> Path:
+    return config_dir() / "config.yaml"
+
+
+def data_dir() -> Path:
+    if sys.platform == "darwin" and "XDG_DATA_HOME" not in os.environ:
+        return Path.home() / "Library" / "Application Support" / APP
+    return _xdg("XDG_DATA_HOME", ".local/share") / APP
+
+
+def db_path() -> Path:
+    return data_dir() / "micromove.db"
+
+
+def runtime_dir() -> Path:
+    """Control socket and lock. Falls back to a per-user folder when unset."""
+    value = os.environ.get("XDG_RUNTIME_DIR", "")
+    if value and os.path.isabs(value):
+        return Path(value) / APP
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / APP / "run"
+    return Path(os.environ.get("TMPDIR", "/tmp")) / f"{APP}-{os.getuid()}"
+
+
+def socket_path() -> Path:
+    return runtime_dir() / "control.sock"
+
+
+def lock_path() -> Path:
+    return runtime_dir() / "daemon.lock"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) with mode 0700; tighten it if it exists."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
