@@ -10,7 +10,9 @@ never a traceback for them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser(only if only in COMMANDS else None)
         args = parser.parse_args(args_list)
         if args.command is None:
-            parser.print_help()
+            parser.print_help(sys.stderr)  # no command: a usage error, so on stderr
             return 2
         return int(args._module.run(args) or 0)
     except UsageError as exc:
@@ -84,10 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Output closed early (e.g. piped into `head`): not an error of ours.
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open("/dev/null", "w")  # noqa: SIM115
-        except OSError:
-            pass
         return 0
 
 

@@ -397,7 +397,7 @@ class Engine:
             if t < gap_end:
                 # Held back by the gap: due again when it ends.
                 for st in due:
-                    st.due_at = gap_end
+                    st.due_at = t
                     st.cap_at = gap_end + cfg.max_defer_s
                 continue
             cues = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 from .errors import TraceError
 
@@ -25,8 +25,14 @@ class Event(NamedTuple):
     px: float | None = None
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _number(value: object) -> TypeGuard[int | float]:
+    """A finite JSON number (booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterator[Event]:
@@ -49,7 +55,7 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
         if type(obj) is not dict:
             raise TraceError(source, n, "not a JSON object")
         t = obj.get("t")
-        if not _number(t) or not math.isfinite(t):
+        if not _number(t):
             if "t" not in obj:
                 raise TraceError(source, n, 'missing "t"')
             raise TraceError(source, n, f'"t" is not a number: {json.dumps(t)}')
@@ -57,7 +63,7 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
             raise TraceError(source, n, f'time goes backwards: "t" {t} after {last}')
         last = t
         kind = obj.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             if "kind" not in obj:
                 raise TraceError(source, n, 'missing "kind"')
             if not isinstance(kind, str):
@@ -67,11 +73,11 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
             )
         px = obj.get("px")
         if px is not None or "px" in obj:
-            if not _number(px) or not math.isfinite(px):
+            if not _number(px):
                 raise TraceError(source, n, f'"px" is not a number: {json.dumps(px)}')
             if px < 0:
                 raise TraceError(source, n, f'"px" is negative: {px}')
-        yield Event(float(t), kind, px)
+        yield Event(float(t), kind, None if px is None else float(px))
 
 
 def read(path: str) -> list[Event]:

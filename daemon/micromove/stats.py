@@ -1,0 +1,475 @@
+"""Local-day (or hour, or week) figures from the database: contracts section 5.
+
+Standard library only, and little of it: `mmctl stats` has to start fast.
+
+Every figure is aggregated by SQLite over ranges of the primary key or an
+index, one query per kind of figure for all buckets at once: the buckets
+(local days, hours or ISO weeks) are a small VALUES table of UTC boundaries
+computed here with the system time zone (TZ honoured), so a 23- or 25-hour
+DST day is exactly as long as it was on the wall clock.
+
+- Counts (keys, clicks, scrolls, moves, distance) are summed from the
+  per-minute rows whose minute begins inside a bucket.
+- Stretch time (active_s, typing_s, mouse_s) is the summed length, first to
+  latest event, of the stretches, each split at bucket boundaries: the part
+  in the bucket where it began comes from one grouped query, the rare part
+  that runs past the boundary is spread over the following buckets here.
+- The longest stretch of a bucket is the longest that began in it, with its
+  whole length.
+- Cues are counted one by one (a set of three counts three) in the bucket of
+  their delivery: `cues` those shown (delivered = 1), `cues_undelivered` those
+  that failed or never got an answer, `cues_done` delivered cues confirmed
+  done, `cues_likely_done` delivered cues inferred done and not confirmed.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import date, datetime, timedelta
+
+TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+# Scalar fields of a bucket, in output order (after its label).
+FIELDS: tuple[str, ...] = (
+    "active_s",
+    "typing_s",
+    "mouse_s",
+    "keys",
+    "clicks",
+    "scrolls",
+    "moves",
+    "distance_px",
+    "active_minutes",
+    "longest_typing_stretch_s",
+    "longest_mouse_stretch_s",
+    "longest_active_stretch_s",
+    "cues",
+    "cues_done",
+    "cues_likely_done",
+    "cues_undelivered",
+)
+_LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
+_TIME = {"typing": "typing_s", "mouse": "mouse_s", "active": "active_s"}
+_CHUNK = 900  # buckets per query (3 parameters each: well under SQLite's limit)
+
+
+def local_midnight(d: date) -> float:
+    """UTC epoch seconds of local midnight starting `d` (system zone, DST-aware)."""
+    return datetime(d.year, d.month, d.day).timestamp()
+
+
+def local_date(t: float) -> date:
+    return datetime.fromtimestamp(t).date()
+
+
+def empty_bucket() -> dict[str, Any]:
+    b: dict[str, Any] = dict.fromkeys(FIELDS, 0)
+    for f in ("active_s", "typing_s", "mouse_s", "distance_px"):
+        b[f] = 0.0
+    for f in _LONGEST.values():
+        b[f] = 0.0
+    b["regions"] = {}
+    return b
+
+
+# ------------------------------------------------------------------ buckets
+def day_edges(first: date, last: date) -> tuple[list[str], list[float]]:
+    """Labels and n+1 boundaries of the local days first..last."""
+    labels: list[str] = []
+    edges: list[float] = []
+    d = first
+    one = timedelta(days=1)
+    while d <= last:
+        labels.append(d.isoformat())
+        edges.append(local_midnight(d))
+        d += one
+    edges.append(local_midnight(d))
+    return labels, edges
+
+
+def week_edges(first: date, last: date) -> tuple[list[str], list[float]]:
+    """ISO weeks (Monday to Sunday) covering first..last."""
+    labels: list[str] = []
+    edges: list[float] = []
+    d = first - timedelta(days=first.weekday())
+    week = timedelta(days=7)
+    while d <= last:
+        y, w, _ = d.isocalendar()
+        labels.append(f"{y}-W{w:02d}")
+        edges.append(local_midnight(d))
+        d += week
+    edges.append(local_midnight(d))
+    return labels, edges
+
+
+def hour_edges(first: date, last: date) -> tuple[list[str], list[float]]:
+    """Local wall-clock hours of first..last. A skipped hour (spring DST)
+    has no bucket; a repeated one (autumn) is one bucket of two hours."""
+    labels: list[str] = []
+    edges: list[float] = []
+    d = first
+    one = timedelta(days=1)
+    while d <= last:
+        for h in range(24):
+            t = datetime(d.year, d.month, d.day, h).timestamp()
+            if edges and t <= edges[-1]:
+                continue
+            labels.append(f"{d.isoformat()}T{h:02d}")
+            edges.append(t)
+        d += one
+    edges.append(local_midnight(d))
+    return labels, edges
+
+
+def data_span(conn: sqlite3.Connection) -> tuple[float, float] | None:
+    """UTC epoch seconds of the first and latest thing recorded, or None."""
+    row = conn.execute(
+        "SELECT (SELECT min(minute) FROM activity) * 60, (SELECT max(minute) FROM activity) * 60 + 59,"
+        " (SELECT min(start) FROM stretches), (SELECT max(end) FROM stretches),"
+        " (SELECT min(t) FROM deliveries), (SELECT max(t) FROM deliveries)"
+    ).fetchone()
+    lows = [v for v in row[0::2] if v is not None]
+    highs = [v for v in row[1::2] if v is not None]
+    if not lows:
+        return None
+    return float(min(lows)), float(max(highs))
+
+
+def has_schema(conn: sqlite3.Connection) -> bool:
+    return bool(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+# -------------------------------------------------------------- aggregation
+def _chunks(edges: Sequence[float]) -> Iterator[tuple[int, str, list[float]]]:
+    """(offset, VALUES sql, params) for the buckets [edges[i], edges[i+1])."""
+    n = len(edges) - 1
+    for off in range(0, n, _CHUNK):
+        m = min(_CHUNK, n - off)
+        params: list[float] = []
+        for i in range(off, off + m):
+            params += (i, edges[i], edges[i + 1])
+        values = ",".join(["(?,?,?)"] * m)
+        yield off, f"WITH b(i, lo, hi) AS (VALUES {values}) ", params
+
+
+def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str, Any]]:
+    """One bucket dict per [edges[i], edges[i+1]) (UTC epoch seconds, increasing, contiguous)."""
+    n = len(edges) - 1
+    out = [empty_bucket() for _ in range(n)]
+    if n <= 0:
+        return out
+    # A minute belongs to the bucket its first second falls in.
+    minute_edges = [float(math.ceil(e / 60)) for e in edges]
+    # One correlated range sum per bucket: no GROUP BY sort over the minutes.
+    for _off, head, params in _chunks(minute_edges):
+        for i, packed in conn.execute(
+            head + "SELECT b.i, (SELECT count(*) || ' ' || sum(a.keys) || ' ' || sum(a.clicks) || ' ' ||"
+            " sum(a.scrolls) || ' ' || sum(a.moves) || ' ' || sum(a.distance_px)"
+            " FROM activity a WHERE a.minute >= b.lo AND a.minute < b.hi) FROM b",
+            params,
+        ):
+            if packed is None:  # no minute in the bucket (the sums are NULL)
+                continue
+            minutes, keys, clicks, scrolls, moves, px = packed.split(" ")
+            o = out[i]
+            o["active_minutes"] = int(minutes)
+            o["keys"] = int(keys)
+            o["clicks"] = int(clicks)
+            o["scrolls"] = int(scrolls)
+            o["moves"] = int(moves)
+            o["distance_px"] = float(px)
+
+    spill: list[tuple[int, str, float]] = []
+    for _off, head, params in _chunks(edges):
+        for i, kind, part, longest in conn.execute(
+            head + "SELECT b.i, s.kind, sum(min(s.end, b.hi) - s.start), max(s.end - s.start)"
+            " FROM b CROSS JOIN stretches s ON s.start >= b.lo AND s.start < b.hi GROUP BY b.i, s.kind",
+            params,
+        ):
+            if kind in _TIME:
+                out[i][_TIME[kind]] += part
+                out[i][_LONGEST[kind]] = max(out[i][_LONGEST[kind]], longest)
+        spill += conn.execute(
+            head + "SELECT b.i, s.kind, s.end FROM b CROSS JOIN stretches s"
+            " ON s.start >= b.lo AND s.start < b.hi WHERE s.end > b.hi",
+            params,
+        ).fetchall()
+    # Stretches that began before the first bucket and run into it.
+    for kind, end in conn.execute(
+        "SELECT kind, end FROM stretches WHERE end > ? AND start < ?", (edges[0], edges[0])
+    ):
+        spill.append((-1, kind, end))
+    for i, kind, end in spill:
+        if kind not in _TIME:
+            continue
+        j = i + 1
+        while j < n and end > edges[j]:
+            out[j][_TIME[kind]] += min(end, edges[j + 1]) - edges[j]
+            j += 1
+
+    for _off, head, params in _chunks(edges):
+        for i, ok, region, cues, done, likely in conn.execute(
+            head + "SELECT i, ok, region, count(*), sum(done), sum(likely AND NOT done) FROM ("
+            " SELECT b.i AS i, coalesce(v.delivered = 1, 0) AS ok,"
+            "  substr(c.cue_id, 1, instr(c.cue_id || '.', '.') - 1) AS region,"
+            "  EXISTS (SELECT 1 FROM confirmations k WHERE k.delivery_id = c.delivery_id"
+            "   AND k.cue_id = c.cue_id AND k.kind = 'done') AS done,"
+            "  EXISTS (SELECT 1 FROM confirmations k WHERE k.delivery_id = c.delivery_id"
+            "   AND k.cue_id = c.cue_id AND k.kind = 'likely') AS likely"
+            " FROM b CROSS JOIN deliveries v ON v.t >= b.lo AND v.t < b.hi"
+            " JOIN delivery_cues c ON c.delivery_id = v.id"
+            ") GROUP BY 1, 2, 3",
+            params,
+        ):
+            o = out[i]
+            if not ok:
+                o["cues_undelivered"] += cues
+                continue
+            o["cues"] += cues
+            o["cues_done"] += done
+            o["cues_likely_done"] += likely
+            r = o["regions"].setdefault(region, {"cues": 0, "done": 0, "likely": 0})
+            r["cues"] += cues
+            r["done"] += done
+            r["likely"] += likely
+    for o in out:
+        o["regions"] = dict(sorted(o["regions"].items()))
+    return out
+
+
+def _has_data(b: dict[str, Any]) -> bool:
+    return bool(
+        b["active_minutes"]
+        or b["active_s"]
+        or b["typing_s"]
+        or b["mouse_s"]
+        or b["longest_active_stretch_s"]
+        or b["longest_typing_stretch_s"]
+        or b["longest_mouse_stretch_s"]
+        or b["cues"]
+        or b["cues_undelivered"]
+    )
+
+
+def _tidy(b: dict[str, Any]) -> dict[str, Any]:
+    for f in ("active_s", "typing_s", "mouse_s", *_LONGEST.values()):
+        b[f] = round(float(b[f]), 3)
+    b["distance_px"] = round(float(b["distance_px"]), 1)
+    return b
+
+
+def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Sums over the buckets; the longest stretches are the longest of any bucket."""
+    t = empty_bucket()
+    regions: dict[str, dict[str, int]] = {}
+    for b in buckets:
+        for f in FIELDS:
+            if f in _LONGEST.values():
+                t[f] = max(t[f], b[f])
+            else:
+                t[f] += b[f]
+        for name, r in b["regions"].items():
+            tr = regions.setdefault(name, {"cues": 0, "done": 0, "likely": 0})
+            for k in ("cues", "done", "likely"):
+                tr[k] += r[k]
+    t["regions"] = dict(sorted(regions.items()))
+    return _tidy(t)
+
+
+BY = {"day": ("date", day_edges), "week": ("week", week_edges), "hour": ("hour", hour_edges)}
+
+
+def report(
+    conn: sqlite3.Connection,
+    since: date | None = None,
+    until: date | None = None,
+    by: str = "day",
+) -> dict[str, Any]:
+    """contracts section 5: {"days": [DAY, ...], "totals": DAY without its date}.
+
+    With by="week" or "hour" the list is "weeks" / "hours" and each entry is
+    labelled "week" (ISO, 2026-W10) or "hour" (local, 2026-03-02T09).
+    Only buckets with any activity, stretch or cue appear, in time order;
+    `since`/`until` are inclusive local dates.
+    """
+    key, edges_of = BY[by]
+    listed = key + "s" if by != "day" else "days"
+    span = data_span(conn) if has_schema(conn) else None
+    buckets: list[dict[str, Any]] = []
+    if span is not None:
+        first = max(local_date(span[0]), since) if since else local_date(span[0])
+        last = min(local_date(span[1]), until) if until else local_date(span[1])
+        if first <= last:
+            labels, edges = edges_of(first, last)
+            lo = local_midnight(first)
+            hi = local_midnight(last + timedelta(days=1))
+            if by == "week":  # clip the outer weeks to since/until
+                edges[0], edges[-1] = lo, hi
+            for label, b in zip(labels, aggregate(conn, edges), strict=True):
+                if _has_data(b):
+                    buckets.append({key: label, **_tidy(b)})
+    return {listed: buckets, "totals": totals(buckets)}
+
+
+def report_empty(by: str = "day") -> dict[str, Any]:
+    """The report of a database with nothing in it."""
+    key = BY[by][0]
+    return {key + "s" if by != "day" else "days": [], "totals": totals([])}
+
+
+# ------------------------------------------------------------ for a person
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def fmt_duration(s: float) -> str:
+    s = int(round(s))
+    if s < 60:
+        return f"{s}s"
+    h, m = divmod(s // 60, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m"
+
+
+def _num(n: float) -> str:
+    return f"{int(n):,}"
+
+
+def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
+    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely")
+    body: list[tuple[str, ...]] = []
+    for label, b in rows:
+        if b is None:
+            body.append((label, "-", *([""] * (len(head) - 2))))
+            continue
+        body.append(
+            (
+                label,
+                fmt_duration(b["active_s"]),
+                fmt_duration(b["typing_s"]),
+                fmt_duration(b["mouse_s"]),
+                _num(b["keys"]),
+                _num(b["clicks"]),
+                _num(b["scrolls"]),
+                fmt_duration(b["longest_typing_stretch_s"]),
+                fmt_duration(b["longest_mouse_stretch_s"]),
+                _num(b["cues"]),
+                _num(b["cues_done"]),
+                _num(b["cues_likely_done"]),
+            )
+        )
+    widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
+    lines = []
+    for r in (head, *body):
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _regions_line(regions: dict[str, dict[str, int]]) -> str:
+    if not regions:
+        return "Cues by region: none delivered"
+    parts = []
+    for name, r in regions.items():
+        extra = [f"{r['done']} done"] if r["done"] else []
+        if r["likely"]:
+            extra.append(f"{r['likely']} likely")
+        parts.append(f"{name} {r['cues']}" + (f" ({', '.join(extra)})" if extra else ""))
+    return "Cues by region: " + ", ".join(parts)
+
+
+def _heatmap(conn: sqlite3.Connection, first: date, last: date) -> list[str]:
+    hours = report(conn, first, last, by="hour")["hours"]
+    per: dict[str, dict[int, int]] = {}
+    for h in hours:
+        d, hh = h["hour"].split("T")
+        per.setdefault(d, {})[int(hh)] = h["active_minutes"]
+    lines = ["Activity by hour (active minutes in the hour: ' ' none ... '█' all 60)", "            " + "".join(f"{h:<3d}" for h in range(0, 24, 3)).rstrip()]
+    d = first
+    while d <= last:
+        row = per.get(d.isoformat(), {})
+        cells = "".join(
+            _BLOCKS[min(8, -(-row[h] * 8 // 60))] if row.get(h) else "·" for h in range(24)
+        )
+        lines.append(f"{d.strftime('%a')} {d.strftime('%m-%d')}   {cells}")
+        d += timedelta(days=1)
+    return lines
+
+
+def _trend(days: list[dict[str, Any]]) -> str:
+    if not days:
+        return "Cues done per day: no days recorded"
+    vals = [d["cues_done"] for d in days]
+    top = max(vals)
+    spark = "".join(_SPARK[(v * 7) // top] if top else _SPARK[0] for v in vals)
+    n = len(vals)
+    if n >= 2:
+        xs = range(n)
+        mx = (n - 1) / 2
+        my = sum(vals) / n
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, vals, strict=True)) / sum((x - mx) ** 2 for x in xs)
+        word = "rising" if slope > 0.05 else "falling" if slope < -0.05 else "steady"
+        how = f"{word} ({slope:+.2f} a day)"
+    else:
+        how = "one day so far"
+    return f"Cues done per day ({days[0]['date']} to {days[-1]['date']}): {spark}  {' '.join(map(str, vals))}  {how}"
+
+
+def render_human(
+    conn: sqlite3.Connection,
+    rep: dict[str, Any],
+    path: str,
+    since: date | None,
+    until: date | None,
+    by: str = "day",
+) -> str:
+    """The same figures as the report, for a person."""
+    span = data_span(conn) if has_schema(conn) else None
+    if span is None:
+        return f"no data yet in {path}: micromove records once `mmctl run` is watching input\n"
+    out = [f"micromove stats: {path}"]
+    if by != "day":
+        key = BY[by][0]
+        listed = rep[key + "s"]
+        if not listed:
+            return out[0] + "\nnothing recorded in that range\n"
+        table = _table([(r[key], r) for r in listed] + [("total", rep["totals"])])
+        return "\n".join([*out, "", *table, "", _regions_line(rep["totals"]["regions"])]) + "\n"
+
+    today = date.today()
+    if since is None and until is None:
+        end = today
+        first = end - timedelta(days=6)
+        if not report(conn, first, end)["days"]:
+            end = min(local_date(span[1]), today)
+            first = end - timedelta(days=6)
+        week = report(conn, first, end)
+        by_date = {d["date"]: d for d in week["days"]}
+        rows: list[tuple[str, dict[str, Any] | None]] = []
+        d = first
+        while d <= end:
+            label = "today" if d == today else f"{d.strftime('%a')} {d.isoformat()}"
+            rows.append((label, by_date.get(d.isoformat())))
+            d += timedelta(days=1)
+        rows.append(("7 days", week["totals"]))
+        title = f"Last 7 days, {first} to {end}" + ("" if end == today else f" (latest recorded; today is {today})")
+        totals_ = week["totals"]
+        trend_days = report(conn, end - timedelta(days=13), end)["days"]
+    else:
+        days = rep["days"]
+        if not days:
+            return out[0] + "\nnothing recorded in that range\n"
+        rows = [(f"{date.fromisoformat(x['date']).strftime('%a')} {x['date']}", x) for x in days]
+        rows.append((f"{len(days)} days", rep["totals"]))
+        end = date.fromisoformat(days[-1]["date"])
+        first = end - timedelta(days=6)
+        title = f"{days[0]['date']} to {days[-1]['date']}"
+        totals_ = rep["totals"]
+        trend_days = days
+    out += ["", title, *_table(rows), "", _regions_line(totals_["regions"]), ""]
+    out += _heatmap(conn, first, end)
+    out += ["", _trend(trend_days)]
+    return "\n".join(out) + "\n"

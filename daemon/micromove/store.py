@@ -1,0 +1,556 @@
+"""The SQLite store: the daemon's one writer, and a read-only opener for readers.
+
+`Store` is the only code that writes the database (docs/schema.md describes
+the tables). It keeps writes in memory and puts everything pending into ONE
+transaction per `flush()`; if that transaction fails (disk full, read-only
+file system, a lock held too long) nothing is lost: the pending data stays in
+memory, later writes merge into it, `flush()` raises `StoreError` with a
+one-line message and the next `flush()` tries again. Delivery ids are handed
+out in memory (from max(id) read at open), so `add_delivery` returns at once.
+
+`Store.open` runs the schema migrations (only the writer does), turns on WAL
+so readers never block it, keeps the folder 0700 and the files 0600, refuses
+a database written by a newer micromove (touching nothing), and moves a
+damaged file aside to `NAME.corrupt-YYYYmmddTHHMMSS` (never a silent delete)
+before starting a fresh one.
+
+Readers (`mmctl stats`, `status`, `doctor`) use `open_readonly`: standard
+library only, `mode=ro`, never a migration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+
+from .errors import StoreError
+
+TYPE_CHECKING = False  # typing is not imported at run time: readers start fast
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+# Readers (`mmctl stats`) import this module too: it keeps its imports light
+# (pathlib and logging are loaded by the writer only, when it opens).
+
+
+def _log_warning(msg: str, *args: object) -> None:
+    import logging
+
+    logging.getLogger("micromove").warning(msg, *args)
+
+HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_S = 5.0
+STRETCH_KINDS = ("typing", "mouse", "active")
+CONFIRMATION_KINDS = ("done", "likely")
+
+# Ordered migrations: MIGRATIONS[i] takes a database from version i to i + 1.
+# PRAGMA user_version holds the version. Append, never edit a released step.
+MIGRATIONS: list[str] = [
+    # 1: the first schema.
+    """
+    CREATE TABLE activity (
+        minute      INTEGER PRIMARY KEY,          -- UTC epoch seconds // 60
+        keys        INTEGER NOT NULL DEFAULT 0,
+        clicks      INTEGER NOT NULL DEFAULT 0,
+        scrolls     INTEGER NOT NULL DEFAULT 0,
+        moves       INTEGER NOT NULL DEFAULT 0,
+        distance_px REAL    NOT NULL DEFAULT 0
+    );
+    CREATE TABLE stretches (
+        kind  TEXT NOT NULL CHECK (kind IN ('typing', 'mouse', 'active')),
+        start REAL NOT NULL,                      -- first event, UTC epoch seconds
+        end   REAL NOT NULL,                      -- latest event, UTC epoch seconds
+        PRIMARY KEY (kind, start)
+    );
+    CREATE INDEX stretches_by_start ON stretches (start, kind, end);
+    CREATE INDEX stretches_by_end ON stretches (end);
+    CREATE TABLE deliveries (
+        id        INTEGER PRIMARY KEY,
+        t         REAL NOT NULL,                  -- UTC epoch seconds
+        reason    TEXT NOT NULL,                  -- pause | max_defer
+        delivered INTEGER,                        -- NULL pending, 0 failed, 1 shown
+        error     TEXT
+    );
+    CREATE INDEX deliveries_by_t ON deliveries (t);
+    CREATE TABLE delivery_cues (
+        delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+        cue_id      TEXT NOT NULL,
+        trigger     TEXT NOT NULL,                -- typing | mouse | active
+        stretch_s   REAL NOT NULL,
+        PRIMARY KEY (delivery_id, cue_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE confirmations (
+        id          INTEGER PRIMARY KEY,
+        t           REAL NOT NULL,
+        cue_id      TEXT NOT NULL,
+        delivery_id INTEGER REFERENCES deliveries (id),
+        kind        TEXT NOT NULL CHECK (kind IN ('done', 'likely'))
+    );
+    CREATE INDEX confirmations_by_delivery ON confirmations (delivery_id, cue_id);
+    CREATE INDEX confirmations_by_t ON confirmations (t);
+    CREATE TABLE checkins (
+        id      INTEGER PRIMARY KEY,
+        date    TEXT NOT NULL,                    -- local YYYY-MM-DD
+        t       REAL NOT NULL,
+        tight   INTEGER,
+        noise   INTEGER,
+        natural INTEGER,
+        note    TEXT
+    );
+    CREATE TABLE state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COUNTS_SQL = (
+    "INSERT INTO activity (minute, keys, clicks, scrolls, moves, distance_px) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (minute) DO UPDATE SET keys = keys + excluded.keys, clicks = clicks + excluded.clicks, "
+    "scrolls = scrolls + excluded.scrolls, moves = moves + excluded.moves, "
+    "distance_px = distance_px + excluded.distance_px"
+)
+_STRETCH_SQL = (
+    "INSERT INTO stretches (kind, start, end) VALUES (?, ?, ?) "
+    "ON CONFLICT (kind, start) DO UPDATE SET end = max(end, excluded.end)"
+)
+
+
+def _db_error(path: Path | str, exc: BaseException) -> str:
+    return f"{path}: {exc}"
+
+
+@contextlib.contextmanager
+def _private_umask() -> Iterator[None]:
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _siblings(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _tighten(path: Path) -> None:
+    """Files 0600 (only files we own; a failure here is not fatal)."""
+    for p in _siblings(path):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            st = p.stat()
+            if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+                p.chmod(0o600)
+
+
+def _move_aside(path: Path, why: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    try:
+        os.rename(path, aside)
+        for suffix in ("-wal", "-shm"):
+            side = f"{path}{suffix}"
+            if os.path.exists(side):
+                os.rename(side, f"{aside}{suffix}")
+    except OSError as exc:
+        raise StoreError(f"{path} is damaged ({why}) and cannot be moved aside: {exc.strerror}") from None
+    _log_warning("database %s is damaged (%s): moved it to %s and started a new one", path, why, aside)
+    return aside
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.parent
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file")
+    if not folder.is_dir():
+        raise StoreError(f"cannot create the database folder {folder}: a file is in the way")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"cannot write in {folder}: permission denied (the database needs a writable folder; "
+            f"fix its owner or mode, e.g. chmod u+rwx)"
+        )
+    for p in _siblings(path):
+        if p.exists() and not os.access(p, os.R_OK | os.W_OK):
+            raise StoreError(f"cannot write {p}: permission denied (fix its owner or mode, e.g. chmod u+rw)")
+
+
+def _integrity_problem(conn: sqlite3.Connection) -> str | None:
+    """None if the file is a sound SQLite database, else what is wrong."""
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    if rows != [("ok",)]:
+        first = str(rows[0][0]) if rows else "no answer"
+        return f"quick_check: {first}"
+    return None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    return conn
+
+
+class _PendingDelivery:
+    __slots__ = ("t", "reason", "cues", "delivered", "error")
+
+    def __init__(
+        self, t: float, reason: str, cues: list[tuple[str, str, float]], delivered: int | None, error: str | None
+    ) -> None:
+        self.t = t
+        self.reason = reason
+        self.cues = cues
+        self.delivered = delivered
+        self.error = error
+
+
+class Store:
+    """The one writer. Not thread-safe: the daemon calls it from one thread."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, next_id: int) -> None:
+        self.path = path
+        self._conn = conn
+        self._next_id = next_id
+        self._counts: dict[int, list[float]] = {}
+        self._stretches: dict[tuple[str, float], float] = {}
+        self._deliveries: dict[int, _PendingDelivery] = {}
+        self._outcomes: dict[int, tuple[int, str | None]] = {}
+        self._confirmations: list[tuple[float, str, int | None, str]] = []
+        self._checkins: list[tuple[str, float, int | None, int | None, int | None, str | None]] = []
+        self._state: dict[str, str] = {}
+        self._closed = False
+
+    # ------------------------------------------------------------------ open
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Store:
+        from pathlib import Path
+
+        p = Path(path).expanduser()
+        from .paths import ensure_private_dir
+
+        folder = p.parent
+        try:
+            if not folder.exists():
+                with _private_umask():
+                    ensure_private_dir(folder)
+            elif folder.resolve() == _default_folder():
+                ensure_private_dir(folder)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder {folder}: {exc.strerror}") from None
+        _check_writable(p)
+
+        conn = cls._open_sound(p)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{p} has schema version {version}, newer than this micromove understands "
+                    f"({SCHEMA_VERSION}): upgrade micromove; the database was left untouched"
+                )
+            _tighten(p)
+            with _private_umask():
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                conn.execute("PRAGMA synchronous = NORMAL")
+                if str(mode).lower() != "wal":
+                    _log_warning("database %s: WAL mode not available (journal mode %s)", p, mode)
+                _migrate(conn, version, p)
+            _tighten(p)
+            next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]) + 1
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot use the database {_db_error(p, exc)}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(p, conn, next_id)
+
+    @staticmethod
+    def _open_sound(p: Path) -> sqlite3.Connection:
+        """A connection to a sound database at `p`; a damaged file is moved aside first."""
+        why: str | None = None
+        if p.exists():
+            try:
+                with open(p, "rb") as f:
+                    head = f.read(len(HEADER))
+            except OSError as exc:
+                raise StoreError(f"cannot read {p}: {exc.strerror}") from None
+            if head and head != HEADER[: len(head)] or 0 < len(head) < len(HEADER):
+                why = "not an SQLite database"
+        conn: sqlite3.Connection | None = None
+        if why is None:
+            try:
+                with _private_umask():
+                    conn = _connect(p)
+                why = _integrity_problem(conn)
+            except sqlite3.OperationalError as exc:
+                if conn is not None:
+                    conn.close()
+                raise StoreError(f"cannot open the database {_db_error(p, exc)}") from None
+            except sqlite3.DatabaseError as exc:
+                why = str(exc)
+        if why is None and conn is not None:
+            return conn
+        if conn is not None:
+            conn.close()
+        _move_aside(p, why or "damaged")
+        try:
+            with _private_umask():
+                conn = _connect(p)
+            conn.execute("PRAGMA user_version").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot create a new database {_db_error(p, exc)}") from None
+        return conn
+
+    # ---------------------------------------------------------------- writes
+    def add_counts(self, counts: dict[int, list[float]]) -> None:
+        """Add per-minute counts: minute -> [keys, clicks, scrolls, moves, distance_px]."""
+        pending = self._counts
+        for minute, row in counts.items():
+            have = pending.get(minute)
+            if have is None:
+                pending[int(minute)] = [row[0], row[1], row[2], row[3], row[4]]
+            else:
+                for i in range(5):
+                    have[i] += row[i]
+
+    def put_stretch(self, kind: str, start: float, end: float) -> None:
+        """Record a stretch (first to latest event); again with a later end extends it."""
+        if kind not in STRETCH_KINDS:
+            raise ValueError(f"unknown stretch kind {kind!r}")
+        key = (kind, float(start))
+        have = self._stretches.get(key)
+        if have is None or end > have:
+            self._stretches[key] = float(end)
+
+    def add_delivery(
+        self,
+        t: float,
+        reason: str,
+        cues: list[tuple[str, str, float]],
+        delivered: bool | None,
+        error: str | None = None,
+    ) -> int:
+        did = self._next_id
+        self._next_id += 1
+        self._deliveries[did] = _PendingDelivery(
+            float(t),
+            reason,
+            [(c, trig, float(s)) for c, trig, s in cues],
+            None if delivered is None else int(bool(delivered)),
+            error,
+        )
+        return did
+
+    def set_delivered(self, delivery_id: int, delivered: bool, error: str | None = None) -> None:
+        row = self._deliveries.get(delivery_id)
+        if row is not None:
+            row.delivered = int(bool(delivered))
+            row.error = error
+        else:
+            self._outcomes[delivery_id] = (int(bool(delivered)), error)
+
+    def add_confirmation(self, t: float, cue_id: str, delivery_id: int | None, kind: str) -> None:
+        if kind not in CONFIRMATION_KINDS:
+            raise ValueError(f"unknown confirmation kind {kind!r}")
+        self._confirmations.append((float(t), cue_id, delivery_id, kind))
+
+    def add_checkin(
+        self,
+        date: str,
+        t: float,
+        tight: bool | None,
+        noise: bool | None,
+        natural: bool | None,
+        note: str | None = None,
+    ) -> None:
+        """A weekly check-in (issue 5): answers as 1/0, None when not answered."""
+
+        def b(v: bool | None) -> int | None:
+            return None if v is None else int(bool(v))
+
+        self._checkins.append((date, float(t), b(tight), b(noise), b(natural), note))
+
+    def get_state(self, key: str) -> str | None:
+        if key in self._state:
+            return self._state[key]
+        try:
+            row = self._conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the database {_db_error(self.path, exc)}") from None
+        return None if row is None else str(row[0])
+
+    def set_state(self, key: str, value: str) -> None:
+        self._state[key] = str(value)
+
+    @property
+    def pending(self) -> bool:
+        return bool(
+            self._counts
+            or self._stretches
+            or self._deliveries
+            or self._outcomes
+            or self._confirmations
+            or self._checkins
+            or self._state
+        )
+
+    def flush(self) -> None:
+        """Write everything pending in one transaction; on failure keep it and raise StoreError."""
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed")
+        if not self.pending:
+            return
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self._counts:
+                    conn.executemany(_COUNTS_SQL, [(m, *row) for m, row in self._counts.items()])
+                if self._stretches:
+                    conn.executemany(_STRETCH_SQL, [(k, s, e) for (k, s), e in self._stretches.items()])
+                if self._deliveries:
+                    conn.executemany(
+                        "INSERT INTO deliveries (id, t, reason, delivered, error) VALUES (?, ?, ?, ?, ?)",
+                        [(i, r.t, r.reason, r.delivered, r.error) for i, r in self._deliveries.items()],
+                    )
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO delivery_cues (delivery_id, cue_id, trigger, stretch_s) "
+                        "VALUES (?, ?, ?, ?)",
+                        [(i, *c) for i, r in self._deliveries.items() for c in r.cues],
+                    )
+                if self._outcomes:
+                    conn.executemany(
+                        "UPDATE deliveries SET delivered = ?, error = ? WHERE id = ?",
+                        [(d, e, i) for i, (d, e) in self._outcomes.items()],
+                    )
+                if self._confirmations:
+                    conn.executemany(
+                        "INSERT INTO confirmations (t, cue_id, delivery_id, kind) VALUES (?, ?, ?, ?)",
+                        self._confirmations,
+                    )
+                if self._checkins:
+                    conn.executemany(
+                        "INSERT INTO checkins (date, t, tight, noise, natural, note) VALUES (?, ?, ?, ?, ?, ?)",
+                        self._checkins,
+                    )
+                if self._state:
+                    conn.executemany(
+                        "INSERT INTO state (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        list(self._state.items()),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            n = self._pending_summary()
+            raise StoreError(
+                f"cannot write the database {self.path}: {exc} ({n} kept in memory, will retry)"
+            ) from None
+        self._counts = {}
+        self._stretches = {}
+        self._deliveries = {}
+        self._outcomes = {}
+        self._confirmations = []
+        self._checkins = []
+        self._state = {}
+
+    def _pending_summary(self) -> str:
+        parts = []
+        if self._counts:
+            parts.append(f"{len(self._counts)} minutes of counts")
+        if self._stretches:
+            parts.append(f"{len(self._stretches)} stretches")
+        if self._deliveries or self._outcomes:
+            parts.append(f"{len(self._deliveries) + len(self._outcomes)} deliveries")
+        if self._confirmations:
+            parts.append(f"{len(self._confirmations)} confirmations")
+        if self._checkins or self._state:
+            parts.append(f"{len(self._checkins) + len(self._state)} other rows")
+        return ", ".join(parts) or "nothing"
+
+    def close(self) -> None:
+        """Flush and close. If the flush fails the StoreError is raised and the store stays open."""
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._conn.close()
+        _tighten(self.path)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _default_folder() -> Path:
+    from .paths import data_dir
+
+    return data_dir().resolve()
+
+
+def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:
+    for v in range(version, SCHEMA_VERSION):
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[v]}\nPRAGMA user_version = {v + 1};\nCOMMIT;")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise StoreError(f"{path}: schema migration {v} -> {v + 1} failed: {exc}") from None
+        if v:
+            import logging
+
+            logging.getLogger("micromove").info("database %s: schema upgraded to version %d", path, v + 1)
+
+
+# ----------------------------------------------------------------- readers
+_URI_ESCAPES = {"%": "%25", "?": "%3f", "#": "%23"}
+
+
+def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A read-only connection for readers; never migrates, never creates.
+
+    Raises StoreError for a missing file, a file that is not a database, or a
+    database written by a newer micromove. A database at an older version
+    (or an empty file: version 0) is returned as it is: check
+    `PRAGMA user_version` before relying on a table.
+    """
+    p = os.path.expanduser(os.fspath(path))
+    if not os.path.exists(p):
+        raise StoreError(f"no database at {p} yet: run `mmctl run` or `mmctl simulate --db`")
+    if os.path.isdir(p):
+        raise StoreError(f"{p} is a folder, not a database file")
+    uri = "file:" + "".join(_URI_ESCAPES.get(ch, ch) for ch in os.path.abspath(p)) + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the database {_db_error(p, exc)}") from None
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise StoreError(f"{p} is not a micromove database ({exc})") from None
+        raise StoreError(f"cannot read the database {_db_error(p, exc)}") from None
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"{p} has schema version {version}, newer than this micromove understands "
+            f"({SCHEMA_VERSION}): upgrade micromove"
+        )
+    return conn

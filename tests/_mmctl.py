@@ -1,0 +1,58 @@
+"""Run `mmctl` as a person does: the installed console script, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DAY = ROOT / "daemon" / "micromove" / "data" / "sample-day.jsonl"
+
+
+def mmctl_command() -> list[str]:
+    """The `mmctl` installed beside this Python (a venv's bin/), else the one on PATH."""
+    beside = Path(sys.executable).parent / "mmctl"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("mmctl")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "micromove"]
+
+
+def mmctl(
+    *args: str | os.PathLike[str],
+    input: str | bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run mmctl with `args`; text output; never raises on a non-zero exit."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    if isinstance(input, bytes):
+        input = input.decode("utf-8")
+    return subprocess.run(
+        [*mmctl_command(), *map(str, args)],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """Assert the shape of a usage error (exit 2, one stderr line, no stdout); return the line."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "", proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]

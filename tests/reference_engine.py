@@ -1,0 +1,216 @@
+"""A deliberately naive reference of contracts section 2, for testing the engine.
+
+Written from the contract text, not from micromove/engine.py. It knows the
+whole trace up front, works out every stretch and every natural pause from it
+directly, and then walks from one interesting instant to the next, rescanning
+all its state at every step. Correctness over speed: it is quadratic and
+meant for small traces only.
+
+Interpretation choices (the same ones micromove/engine.py's docstring states):
+
+1. Order at one instant: input first; then stretches end; then cues become
+   due; then the cue set goes out.
+2. A stretch of a trigger goes on while the gaps between its events are below
+   `break_s`; it ends at `last + break_s` (a gap of exactly `break_s` ends
+   it). A stretch is "going" at instant T when start <= T < last + break_s.
+   Its due cues are dropped when it ends (before anything else at that instant
+   can deliver them).
+3. A cue becomes due at `anchor + every_s`, where the anchor is its trigger's
+   stretch start or the cue's last delivery within that stretch, provided the
+   stretch is still going at that instant (wall time, not stretch length).
+4. A natural pause instant is `t + min_s` for an input time t when no input
+   comes in (t, t + min_s]; input exactly at that instant means no pause.
+   After the last event time goes on, so the last event's pause always counts.
+5. A due cue goes out at the first natural pause instant >= its due time, or
+   at `due + max_defer_s` (its cap), whichever comes first. Every due cue
+   rides along in a delivery. The reason is `pause` if the instant is a
+   natural pause, else `max_defer` (for every cue in the set).
+6. A delivery attempt before `last_delivery + min_gap_s` holds back exactly
+   the cues that would have gone out then: they count as due at the gap end
+   (so: the first pause at or after it, or gap_end + max_defer_s).
+7. `stretch_s` = latest event (at or before the delivery instant) minus the
+   first event of the trigger's stretch.
+8. After delivery a cue is anchored at the delivery instant.
+
+Not modelled: hold/release, set_cues, reconfigure (hand-written tests cover
+them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+TRIGGERS_OF_KIND = {
+    "key": ("typing", "active"),
+    "move": ("mouse", "active"),
+    "click": ("mouse", "active"),
+    "scroll": ("mouse", "active"),
+}
+ALL_TRIGGERS = ("typing", "mouse", "active")
+
+
+@dataclass(frozen=True)
+class RefConfig:
+    min_s: float
+    max_defer_s: float
+    break_s: float
+    min_gap_s: float
+    cues: tuple[tuple[str, str, float], ...]  # (id, trigger, every_s)
+
+
+@dataclass(frozen=True)
+class RefStretch:
+    trigger: str
+    times: tuple[float, ...]  # every event time of the stretch, in order
+    end: float  # last + break_s
+
+    @property
+    def start(self) -> float:
+        return self.times[0]
+
+    @property
+    def last(self) -> float:
+        return self.times[-1]
+
+    def going(self, t: float) -> bool:
+        return self.start <= t < self.end
+
+    def length_at(self, t: float) -> float:
+        return max(x for x in self.times if x <= t) - self.start
+
+
+@dataclass(frozen=True)
+class RefDelivery:
+    t: float
+    reason: str
+    cues: tuple[tuple[str, str, float], ...]  # (cue, trigger, stretch_s), sorted by cue
+
+
+@dataclass
+class RefResult:
+    deliveries: list[RefDelivery] = field(default_factory=list)
+    dropped: list[tuple[float, str, tuple[str, ...]]] = field(default_factory=list)
+    ended: list[tuple[float, str, float, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Cue:
+    id: str
+    trigger: str
+    every_s: float
+    stretch: RefStretch | None = None
+    anchor: float | None = None
+    due: float | None = None
+    cap: float | None = None
+
+
+def stretches(events: Sequence[tuple[float, str]], break_s: float) -> list[RefStretch]:
+    """Every stretch of every trigger in the trace."""
+    out: list[RefStretch] = []
+    for trig in ALL_TRIGGERS:
+        times = [t for t, kind in events if trig in TRIGGERS_OF_KIND[kind]]
+        run: list[float] = []
+        for t in times:
+            if run and t - run[-1] >= break_s:
+                out.append(RefStretch(trig, tuple(run), run[-1] + break_s))
+                run = []
+            run.append(t)
+        if run:
+            out.append(RefStretch(trig, tuple(run), run[-1] + break_s))
+    return out
+
+
+def pause_instants(events: Sequence[tuple[float, str]], min_s: float) -> list[float]:
+    """Every instant at which a natural pause begins."""
+    times = sorted({t for t, _ in events})
+    out = []
+    for t in times:
+        p = t + min_s
+        if not any(t < x <= p for x in times):
+            out.append(p)
+    return out
+
+
+def run(events: Sequence[tuple[float, str]], cfg: RefConfig) -> RefResult:
+    all_stretches = stretches(events, cfg.break_s)
+    pauses = pause_instants(events, cfg.min_s)
+    cues = [_Cue(cid, trig, every) for cid, trig, every in cfg.cues]
+    res = RefResult()
+    last_delivery = -math.inf
+    now = -math.inf
+
+    def first_pause_at_or_after(t: float) -> float:
+        return min((p for p in pauses if p >= t), default=math.inf)
+
+    def target(c: _Cue) -> float:
+        assert c.due is not None and c.cap is not None
+        return min(first_pause_at_or_after(c.due), c.cap)
+
+    while True:
+        candidates: list[float] = []
+        for s in all_stretches:
+            candidates += [s.start, s.end]
+        for c in cues:
+            if c.anchor is not None and c.due is None:
+                candidates.append(c.anchor + c.every_s)
+            if c.due is not None:
+                candidates.append(target(c))
+        later = [x for x in candidates if x > now]
+        if not later:
+            break
+        t = min(later)
+        if t == math.inf:
+            break
+        now = t
+
+        # Input at t came first: stretches that start at t are already going,
+        # and `length_at` counts events at t. Then: stretches that end at t.
+        for s in all_stretches:
+            if s.end == t:
+                res.ended.append((t, s.trigger, s.start, s.last))
+                gone = []
+                for c in cues:
+                    if c.stretch is s:
+                        if c.due is not None:
+                            gone.append(c.id)
+                        c.stretch = c.anchor = c.due = c.cap = None
+                if gone:
+                    res.dropped.append((t, s.trigger, tuple(sorted(gone))))
+        for s in all_stretches:
+            if s.start == t:
+                for c in cues:
+                    if c.trigger == s.trigger:
+                        assert c.stretch is None
+                        c.stretch, c.anchor, c.due, c.cap = s, t, None, None
+
+        # Cues that become due now.
+        for c in cues:
+            if c.anchor is not None and c.due is None and c.anchor + c.every_s <= t:
+                assert c.anchor + c.every_s == t
+                assert c.stretch is not None and c.stretch.going(t)
+                c.due = t
+                c.cap = t + cfg.max_defer_s
+
+        # A delivery attempt: some due cue's pause or cap is now.
+        due = [c for c in cues if c.due is not None]
+        if not due or min(target(c) for c in due) != t:
+            continue
+        going_out = [c for c in due if c.due is not None and c.due <= t]
+        gap_end = last_delivery + cfg.min_gap_s
+        if t < gap_end:
+            for c in going_out:
+                c.due = gap_end
+                c.cap = gap_end + cfg.max_defer_s
+            continue
+        assert len(going_out) == len(due)  # every due cue rides along
+        reason = "pause" if t in pauses else "max_defer"
+        sent = []
+        for c in going_out:
+            assert c.stretch is not None and c.stretch.going(t)
+            sent.append((c.id, c.trigger, c.stretch.length_at(t)))
+            c.anchor, c.due, c.cap = t, None, None
+        last_delivery = t
+        res.deliveries.append(RefDelivery(t, reason, tuple(sorted(sent))))
+    return res

@@ -1,0 +1,213 @@
+"""Property tests: the engine against the naive reference of contracts section 2.
+
+Random small traces and configs (on a half-second grid, so that the ties the
+contract rules on happen often: input exactly at a pause instant, a gap of
+exactly break_s, a cue falling due exactly at a pause or a cap), plus some
+off-grid float times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reference_engine as ref
+from micromove.engine import CueRule, Decision, Delivery, Dropped, Engine, EngineConfig, StretchEnded
+
+KINDS = ("key", "move", "click", "scroll")
+TRIGGERS = ("typing", "mouse", "active")
+EPS = 1e-9
+
+Events = list[tuple[float, str]]
+
+
+def engine_config(cfg: ref.RefConfig) -> EngineConfig:
+    return EngineConfig(
+        pause_min_s=cfg.min_s,
+        max_defer_s=cfg.max_defer_s,
+        break_s=cfg.break_s,
+        min_gap_s=cfg.min_gap_s,
+        cues=tuple(CueRule(cid, trig, every) for cid, trig, every in cfg.cues),  # type: ignore[arg-type]
+    )
+
+
+def normalise(decisions: Sequence[Decision]) -> ref.RefResult:
+    res = ref.RefResult()
+    for d in decisions:
+        if isinstance(d, Delivery):
+            cues = tuple(sorted((c.cue, c.trigger, c.stretch_s) for c in d.cues))
+            res.deliveries.append(ref.RefDelivery(d.t, d.reason, cues))
+        elif isinstance(d, Dropped):
+            res.dropped.append((d.t, d.trigger, tuple(sorted(d.cues))))
+        elif isinstance(d, StretchEnded):
+            s = d.stretch
+            res.ended.append((d.t, s.trigger, s.start, s.last))
+    return res
+
+
+def run_engine(events: Events, cfg: ref.RefConfig, advances: Sequence[float | None] = ()) -> ref.RefResult:
+    """Feed events one by one; before event i, optionally advance to advances[i]."""
+    eng = Engine(engine_config(cfg))
+    out: list[Decision] = []
+    for i, (t, kind) in enumerate(events):
+        if i < len(advances) and advances[i] is not None:
+            out += eng.advance(advances[i])  # type: ignore[arg-type]
+        out += eng.feed(t, kind)
+    out += eng.finish()
+    return normalise(out)
+
+
+def close(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= EPS
+
+
+def assert_same(got: ref.RefResult, want: ref.RefResult) -> None:
+    assert len(got.deliveries) == len(want.deliveries), (got.deliveries, want.deliveries)
+    for g, w in zip(got.deliveries, want.deliveries, strict=True):
+        assert close(g.t, w.t) and g.reason == w.reason, (g, w)
+        assert [c[:2] for c in g.cues] == [c[:2] for c in w.cues], (g, w)
+        for gc, wc in zip(g.cues, w.cues, strict=True):
+            assert close(gc[2], wc[2]), (g, w)
+    key = lambda x: (x[0], x[1])  # noqa: E731
+    assert sorted(got.dropped, key=key) == sorted(want.dropped, key=key)
+    assert sorted(got.ended, key=key) == sorted(want.ended, key=key)
+
+
+# ---------------------------------------------------------------- strategies
+grid = st.integers(min_value=0, max_value=40).map(lambda n: n / 2)  # 0 .. 20 s by 0.5
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> ref.RefConfig:
+    min_s = draw(st.sampled_from([0.5, 1.0, 2.0, 3.0]))
+    break_s = min_s + draw(st.integers(min_value=1, max_value=20)) / 2
+    n = draw(st.integers(min_value=1, max_value=4))
+    cues = tuple(
+        (
+            f"c{i}",
+            draw(st.sampled_from(TRIGGERS)),
+            float(draw(st.integers(min_value=1, max_value=30))) / 2,
+        )
+        for i in range(n)
+    )
+    return ref.RefConfig(
+        min_s=min_s,
+        max_defer_s=draw(st.integers(min_value=1, max_value=20)) / 2,
+        break_s=break_s,
+        min_gap_s=draw(st.integers(min_value=0, max_value=30)) / 2,
+        cues=cues,
+    )
+
+
+@st.composite
+def traces(draw: st.DrawFn) -> Events:
+    gaps = draw(
+        st.lists(
+            st.one_of(
+                st.sampled_from([0.0, 0.5, 1.0]),
+                grid,
+                st.floats(min_value=0.0, max_value=20.0, allow_nan=False),
+            ),
+            min_size=0,
+            max_size=40,
+        )
+    )
+    kinds = draw(st.lists(st.sampled_from(KINDS), min_size=len(gaps), max_size=len(gaps)))
+    t = draw(st.sampled_from([0.0, 5.0, 1000.5]))
+    out = []
+    for gap, kind in zip(gaps, kinds, strict=True):
+        t += gap
+        out.append((t, kind))
+    return out
+
+
+FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# -------------------------------------------------------------------- tests
+@FAST
+@given(traces(), configs())
+def test_engine_equals_reference(events: Events, cfg: ref.RefConfig) -> None:
+    assert_same(run_engine(events, cfg), ref.run(events, cfg))
+
+
+@FAST
+@given(traces(), configs())
+def test_deterministic(events: Events, cfg: ref.RefConfig) -> None:
+    assert run_engine(events, cfg) == run_engine(events, cfg)
+
+
+@FAST
+@given(traces(), configs())
+def test_invariants(events: Events, cfg: ref.RefConfig) -> None:
+    res = run_engine(events, cfg)
+    times = [t for t, _ in events]
+    stretches = ref.stretches(events, cfg.break_s)
+    every = {cid: e for cid, _, e in cfg.cues}
+    prev = -math.inf
+    for d in res.deliveries:
+        # Never closer than min_gap; never backwards.
+        assert d.t - prev >= cfg.min_gap_s - EPS, (prev, d)
+        prev = d.t
+        assert d.reason in ("pause", "max_defer")
+        assert d.cues and len({c[0] for c in d.cues}) == len(d.cues)
+        # At a pause instant: min_s after the latest input, none at that instant.
+        latest = max((x for x in times if x <= d.t), default=None)
+        at_pause = latest is not None and close(latest + cfg.min_s, d.t)
+        if d.reason == "pause":
+            assert at_pause, d
+        else:
+            assert not at_pause, d
+        for cue, trig, stretch_s in d.cues:
+            # Delivered while its trigger's stretch was going, with that stretch's length.
+            (s,) = [s for s in stretches if s.trigger == trig and s.going(d.t)]
+            assert close(stretch_s, s.length_at(d.t))
+            # Not before it could be due: every_s after the stretch began.
+            assert d.t >= s.start + every[cue] - EPS
+
+
+@FAST
+@given(traces(), configs(), st.data())
+def test_advance_between_events_changes_nothing(events: Events, cfg: ref.RefConfig, data: st.DataObject) -> None:
+    """The daemon advances the clock between events: any time from the previous
+    event (inclusive) up to, but not including, the next one."""
+    advances: list[float | None] = []
+    prev = events[0][0] if events else 0.0
+    for t, _ in events:
+        if t > prev and data.draw(st.booleans()):
+            choice = data.draw(st.sampled_from(["prev", "mid", "random", "next_lb"]))
+            if choice == "prev":
+                x = prev
+            elif choice == "mid":
+                x = (prev + t) / 2
+            elif choice == "next_lb":
+                x = math.nextafter(t, -math.inf)
+            else:
+                x = data.draw(st.floats(min_value=prev, max_value=t, exclude_max=True))
+            advances.append(x)
+        else:
+            advances.append(None)
+        prev = t
+    assert_same(run_engine(events, cfg, advances), run_engine(events, cfg))
+
+
+@FAST
+@given(traces(), configs(), st.data())
+def test_next_deadline_is_exact(events: Events, cfg: ref.RefConfig, data: st.DataObject) -> None:
+    """Nothing happens before next_deadline(); driving advance() by it alone matches finish()."""
+    eng = Engine(engine_config(cfg))
+    for t, kind in events:
+        eng.feed(t, kind)
+    a = normalise(eng.finish())
+    eng2 = Engine(engine_config(cfg))
+    for t, kind in events:
+        eng2.feed(t, kind)
+    out: list[Decision] = []
+    while (d := eng2.next_deadline()) is not None:
+        assert eng2.advance(math.nextafter(d, -math.inf)) == []
+        got = eng2.advance(d)
+        out += got
+    assert_same(normalise(out), a)
