@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import UsageError
+from .errors import ConfigError, TraceError, UsageError
 
 # name -> (module under micromove.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -79,8 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args._module.run(args) or 0)
     except UsageError as exc:
+        located = isinstance(exc, (ConfigError, TraceError))  # already 'FILE:LINE: ...'
         for line in exc.lines():
-            print(f"mmctl: {line}" if not line.startswith("mmctl") else line, file=sys.stderr)
+            print(line if located or line.startswith("mmctl") else f"mmctl: {line}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         return 130

@@ -83,13 +83,18 @@ DEFAULTS = Config()
 
 
 def load(path: Path | str | None) -> Config:
-    """Load a config file; None or a missing default file gives the defaults.
+    """Load a config file; None gives the built-in defaults.
 
     Raises ConfigError listing every problem, each as
     'FILE:LINE: key.path: what is wrong'.
     """
+    return load_with_origins(path)[0]
+
+
+def load_with_origins(path: Path | str | None) -> tuple[Config, dict[str, str]]:
+    """Like `load`, and where each effective value came from (FILE:LINE or "default")."""
     if path is None:
-        return DEFAULTS
+        return DEFAULTS, {}
     from .errors import ConfigError
 
     p = Path(path)
@@ -97,43 +102,212 @@ def load(path: Path | str | None) -> Config:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([f"{p}: no such file"]) from None
-    return from_text(text, str(p))
+    except IsADirectoryError:
+        raise ConfigError([f"{p}: is a folder, not a config file"]) from None
+    except PermissionError:
+        raise ConfigError([f"{p}: permission denied"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{p}: not UTF-8 text"]) from None
+    return _parse(text, str(p))
 
 
 def from_text(text: str, source: str) -> Config:
-    """Parse and validate YAML text. (Full validation: see the config issue.)"""
+    """Parse and validate YAML text; ConfigError lists every problem."""
+    return _parse(text, source)[0]
+
+
+# key -> (kind, check, what the check says when it fails)
+_NUMBER_RULES: dict[str, tuple[str, str]] = {
+    "pause.min_s": (">0", "must be greater than 0"),
+    "pause.max_defer_s": (">0", "must be greater than 0"),
+    "activity.break_s": (">0", "must be greater than 0"),
+    "notify.min_gap_s": (">=0", "must be 0 or more"),
+    "notify.timeout_s": ("(0,3]", "must be greater than 0 and at most 3"),
+}
+_BOOL_KEYS = ("progression.enabled", "checkin.reminder")
+_SCHEMA: dict[str, tuple[str, ...]] = {
+    "pause": ("min_s", "max_defer_s"),
+    "activity": ("break_s",),
+    "notify": ("min_gap_s", "timeout_s"),
+    "progression": ("enabled",),
+    "input": ("backend",),
+    "checkin": ("reminder",),
+    "cues": (),
+}
+_CUE_KEYS = ("enabled", "every_min", "trigger")
+
+
+def _suggest(word: str, options: Any) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def _is_number(v: object) -> bool:
+    import math
+
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
     import yaml
 
-    data = yaml.safe_load(text) or {}
-    return from_mapping(data, source)
+    from .errors import ConfigError
 
+    errors: list[str] = []
 
-def from_mapping(data: Mapping[str, Any], source: str) -> Config:
-    pause = data.get("pause", {}) or {}
-    activity = data.get("activity", {}) or {}
-    notify = data.get("notify", {}) or {}
-    progression = data.get("progression", {}) or {}
-    inp = data.get("input", {}) or {}
-    checkin = data.get("checkin", {}) or {}
-    cues = dict(_default_cues())
-    for cue_id, over in (data.get("cues", {}) or {}).items():
-        base = cues[cue_id]
-        over = over or {}
-        cues[cue_id] = CueSettings(
-            over.get("enabled", base.enabled),
-            float(over.get("every_min", base.every_min)),
-            over.get("trigger", base.trigger),
-        )
+    def err(node: Any, key: str, msg: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else 1
+        errors.append(f"{source}:{line}: {key}: {msg}" if key else f"{source}:{line}: {msg}")
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{source}:{line}: not valid YAML: {problem}"]) from None
+
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+
+    def scalar(node: Any) -> Any:
+        try:
+            return yaml.SafeLoader(text).construct_object(node, deep=True)  # noqa: S506
+        except yaml.YAMLError as exc:
+            return exc
+
+    def mapping(node: Any, key: str) -> list[tuple[Any, Any]] | None:
+        if node is None:
+            return []
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return []  # an empty section means its defaults
+        if not isinstance(node, yaml.MappingNode):
+            err(node, key, "must be a mapping of keys to values")
+            return None
+        seen: set[str] = set()
+        out = []
+        for k, v in node.value:
+            name = k.value if isinstance(k, yaml.ScalarNode) else None
+            if not isinstance(name, str) or not isinstance(k, yaml.ScalarNode):
+                err(k, key, "keys must be plain names")
+                continue
+            if name in seen:
+                err(k, f"{key}.{name}" if key else name, "given twice")
+                continue
+            seen.add(name)
+            out.append((k, v))
+        return out
+
+    top = mapping(root, "")
+    if top is None:
+        raise ConfigError(errors)
+    for knode, vnode in top:
+        section = knode.value
+        if section not in _SCHEMA:
+            err(knode, section, "unknown key" + _suggest(section, _SCHEMA))
+            continue
+        items = mapping(vnode, section)
+        if items is None:
+            continue
+        if section == "cues":
+            for cnode, cvnode in items:
+                cue_id = cnode.value
+                path = f"cues.{cue_id}"
+                if cue_id not in catalog.BY_ID:
+                    err(cnode, path, "unknown cue id" + _suggest(cue_id, catalog.IDS))
+                    continue
+                citems = mapping(cvnode, path)
+                for fk, fv in citems or []:
+                    fpath = f"{path}.{fk.value}"
+                    if fk.value not in _CUE_KEYS:
+                        err(fk, fpath, "unknown key" + _suggest(fk.value, _CUE_KEYS))
+                        continue
+                    v = scalar(fv)
+                    if fk.value == "enabled" and not isinstance(v, bool):
+                        err(fv, fpath, f"must be true or false, not {_show(v)}")
+                    elif fk.value == "every_min" and not (_is_number(v) and v > 0):
+                        err(fv, fpath, _number_msg(v, "must be greater than 0"))
+                    elif fk.value == "trigger" and v not in ("typing", "mouse", "active"):
+                        err(fv, fpath, f"must be typing, mouse or active, not {_show(v)}")
+                    else:
+                        values[fpath] = v
+                        origins[fpath] = f"{source}:{fv.start_mark.line + 1}"
+            continue
+        for fk, fv in items:
+            fpath = f"{section}.{fk.value}"
+            if fk.value not in _SCHEMA[section]:
+                err(fk, fpath, "unknown key" + _suggest(fk.value, _SCHEMA[section]))
+                continue
+            v = scalar(fv)
+            if fpath in _NUMBER_RULES:
+                rule, msg = _NUMBER_RULES[fpath]
+                ok = _is_number(v) and (
+                    (rule == ">0" and v > 0)
+                    or (rule == ">=0" and v >= 0)
+                    or (rule == "(0,3]" and 0 < v <= 3)
+                )
+                if not ok:
+                    err(fv, fpath, _number_msg(v, msg))
+                    continue
+            elif fpath in _BOOL_KEYS:
+                if not isinstance(v, bool):
+                    err(fv, fpath, f"must be true or false, not {_show(v)}")
+                    continue
+            elif fpath == "input.backend" and v not in BACKENDS:
+                err(fv, fpath, f"must be one of {', '.join(BACKENDS)}, not {_show(v)}")
+                continue
+            values[fpath] = v
+            origins[fpath] = f"{source}:{fv.start_mark.line + 1}"
+
     d = DEFAULTS
-    return Config(
-        pause_min_s=float(pause.get("min_s", d.pause_min_s)),
-        max_defer_s=float(pause.get("max_defer_s", d.max_defer_s)),
-        break_s=float(activity.get("break_s", d.break_s)),
-        min_gap_s=float(notify.get("min_gap_s", d.min_gap_s)),
-        notify_timeout_s=float(notify.get("timeout_s", d.notify_timeout_s)),
-        progression_enabled=bool(progression.get("enabled", d.progression_enabled)),
-        input_backend=str(inp.get("backend", d.input_backend)),
-        checkin_reminder=bool(checkin.get("reminder", d.checkin_reminder)),
+    min_s = values.get("pause.min_s", d.pause_min_s)
+    break_s = values.get("activity.break_s", d.break_s)
+    if "pause.min_s" not in errors and min_s >= break_s and not any(
+        ": pause.min_s:" in e or ": activity.break_s:" in e for e in errors
+    ):
+        line = origins.get("pause.min_s", origins.get("activity.break_s", f"{source}:1"))
+        errors.append(
+            f"{line}: pause.min_s: must be below activity.break_s ({min_s:g} is not below {break_s:g})"
+        )
+    if errors:
+        raise ConfigError(sorted(errors, key=lambda e: int(e[len(source) + 1 :].split(":", 1)[0])))
+
+    cues = dict(_default_cues())
+    for cue_id, base in list(cues.items()):
+        cues[cue_id] = CueSettings(
+            values.get(f"cues.{cue_id}.enabled", base.enabled),
+            float(values.get(f"cues.{cue_id}.every_min", base.every_min)),
+            values.get(f"cues.{cue_id}.trigger", base.trigger),
+        )
+    cfg = Config(
+        pause_min_s=float(min_s),
+        max_defer_s=float(values.get("pause.max_defer_s", d.max_defer_s)),
+        break_s=float(break_s),
+        min_gap_s=float(values.get("notify.min_gap_s", d.min_gap_s)),
+        notify_timeout_s=float(values.get("notify.timeout_s", d.notify_timeout_s)),
+        progression_enabled=values.get("progression.enabled", d.progression_enabled),
+        input_backend=values.get("input.backend", d.input_backend),
+        checkin_reminder=values.get("checkin.reminder", d.checkin_reminder),
         cues=MappingProxyType(cues),
         source=source,
     )
+    return cfg, origins
+
+
+def _show(v: object) -> str:
+    import json
+
+    if isinstance(v, Exception):
+        return "an unreadable value"
+    try:
+        return json.dumps(v, default=str)
+    except ValueError:
+        return repr(v)
+
+
+def _number_msg(v: object, rule: str) -> str:
+    if not _is_number(v):
+        return f"must be a number, not {_show(v)}"
+    return f"{rule}, not {_show(v)}"

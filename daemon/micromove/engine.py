@@ -28,7 +28,8 @@ for `pause_min_s`, i.e. at the latest input's time plus `pause_min_s`. Every
 cue that is due at that instant goes out then, together, as one cue set
 (`Delivery`, reason "pause"). A cue that has waited `max_defer_s` since it
 became due without a natural pause goes out then anyway (reason
-"max_defer"), and takes every other due cue along in the same set.
+"max_defer"), and takes every other due cue along in the same set. If a
+natural pause begins exactly at a cap, the set's reason is "pause".
 
 **Cue sets and the gap.** Two deliveries are never closer than `min_gap_s`.
 A cue that would have gone out inside that gap is held back: it counts as
@@ -43,15 +44,31 @@ stretches end first (a gap of exactly `break_s` ends a stretch, and its due
 cues are dropped), then cues become due, then the cue set goes out. So a cue
 that becomes due exactly at a pause instant is delivered at it.
 
+**Config changes.** `set_cues(rules, t)` and `reconfigure(config, t)` take
+effect at `t` (call `advance(t)` first if time has passed). Whatever the new
+values make overdue happens at that instant, never in the past: a stretch whose
+gap already reached the new `break_s` ends then (reported at that instant), a
+cue whose new interval has already run out counts as due from then, a due cue
+whose new cap has passed goes out then (`max_defer`), and a natural pause
+already going on under a shorter `pause_min_s` sends the due cues then
+(`pause`). A kept cue keeps its anchor; a new one is anchored at its
+stretch's start or at `t`, whichever is later.
+
 **Cost.** `feed` does O(1) work per event: it updates three stretches and the
 latest-input time, and compares the event's time with a cached lower bound of
-the next deadline. The catalog is only walked when a deadline has passed or a
-stretch starts, which is rare compared with events; history is never kept.
+the next deadline other than a pause and, while some cue is due, with the
+exact pause instant after the previous input. The catalog is only walked when
+a deadline has passed (including a natural pause while a cue is due), or when
+the cached stretch-end bound runs out (at most once per `break_s` of
+continuous input); history is never kept.
 
 Use: call `feed(t, kind)` for each input event in time order, and
 `advance(t)` to let time pass without input (it fires every deadline up to and
 including `t`). `next_deadline()` says when something could next happen, so a
-caller can sleep until then. Each call returns what happened, in order.
+caller can sleep until then. `advance(t)` says that `t` passed without input:
+an event later fed at that same `t` cannot undo what it fired, so advance only
+to instants before the next event (interleaving such calls never changes the
+outcome). Each call returns what happened, in order.
 """
 
 from __future__ import annotations
@@ -177,7 +194,11 @@ class Engine:
     _last_delivery: float = -INF
     _hold_until: float = -INF
     _now: float = -INF
-    _next_lb: float = INF  # a lower bound of the next deadline
+    # A lower bound of the next deadline other than a natural pause. The
+    # pause deadline is tracked exactly instead: _last_input + pause_min_s,
+    # when some cue is due (a stale pause bound would make every few seconds
+    # of continuous typing walk the catalog).
+    _next_lb: float = INF
     _any_due: bool = False  # some cue was due when _earliest last looked
 
     def __post_init__(self) -> None:
@@ -190,13 +211,10 @@ class Engine:
         out: list[Decision] = []
         if t < self._now:
             t = self._now  # never run backwards (a late-stamped live event)
-        if t > self._next_lb:
+        if t > self._next_lb or (self._any_due and t > self._last_input + self.config.pause_min_s):
             self._run(t, inclusive=False, out=out)
         self._now = t
         self._last_input = t
-        if self._any_due and t + self.config.pause_min_s < self._next_lb:
-            # The pause after this input may be when the due cues go out.
-            self._next_lb = t + self.config.pause_min_s
         for trig in FEEDS[kind]:
             s = self._stretch[trig]
             if s.start is not None and t - s.last >= self.config.break_s:
@@ -211,7 +229,7 @@ class Engine:
     def advance(self, t: float) -> list[Decision]:
         """Let time pass to `t` with no input; fire every deadline <= t."""
         out: list[Decision] = []
-        if t >= self._next_lb:
+        if t >= self._next_lb or (self._any_due and t >= self._last_input + self.config.pause_min_s):
             self._run(t, inclusive=True, out=out)
         if t > self._now:
             self._now = t
@@ -228,6 +246,8 @@ class Engine:
         Cues that stay keep their schedule; a cue that arrives mid-stretch is
         anchored at its stretch's start (or at `t`, if later than it).
         """
+        if t is not None and t > self._now:
+            self._now = t  # the change happens at t: nothing it makes overdue goes out earlier
         old = self._cues
         self._cues = {}
         self._by_trigger = {trig: [] for trig in TRIGGERS}
@@ -304,7 +324,6 @@ class Engine:
     def next_deadline(self) -> float | None:
         """The earliest instant at which `advance` could do something."""
         t = self._earliest()
-        self._next_lb = t
         return None if t == INF else t
 
     # --------------------------------------------------------------- insides
@@ -338,7 +357,10 @@ class Engine:
         return self._last_input + self.config.pause_min_s
 
     def _earliest(self) -> float:
-        """The earliest pending deadline (INF if none). Walks the catalog."""
+        """The earliest pending deadline (INF if none). Walks the catalog.
+
+        Also refreshes _next_lb (every deadline but the pause) and _any_due.
+        """
         cfg = self.config
         best = INF
         for s in self._stretch.values():
@@ -346,6 +368,7 @@ class Engine:
                 best = s.last + cfg.break_s
         pause = self._pause_instant()
         any_due = False
+        at_pause = False
         for st in self._cues.values():
             if st.due_at is None:
                 if st.anchor is not None and st.anchor + st.rule.every_s < best:
@@ -354,25 +377,31 @@ class Engine:
                 any_due = True
                 if st.cap_at < best:
                     best = st.cap_at
-                if st.due_at <= pause < best:
-                    best = pause
+                if st.due_at <= pause:
+                    at_pause = True
         self._any_due = any_due
-        return best
+        self._next_lb = best
+        return pause if at_pause and pause < best else best
 
     def _run(self, limit: float, inclusive: bool, out: list[Decision]) -> None:
         """Fire every deadline before `limit` (or at it, if inclusive)."""
         cfg = self.config
         while True:
             t = self._earliest()
+            # Only a config change (reconfigure, set_cues) can leave a deadline
+            # before the present: what it made overdue happens now, never in
+            # the past. In normal running every deadline is >= _now, so this
+            # changes nothing.
+            if t < self._now:
+                t = self._now
             if t > limit or (t == limit and not inclusive) or t == INF:
-                self._next_lb = t
                 return
             self._now = t
             # 1. Stretches whose gap reached break_s end, dropping their due cues.
             for trig in TRIGGERS:
                 s = self._stretch[trig]
                 if s.start is not None and s.last + cfg.break_s <= t:
-                    self._end_stretch(trig, s.last + cfg.break_s, out)
+                    self._end_stretch(trig, max(s.last + cfg.break_s, t), out)
             # 2. Cues whose interval has run out become due.
             for st in self._cues.values():
                 if (
@@ -380,14 +409,16 @@ class Engine:
                     and st.anchor is not None
                     and st.anchor + st.rule.every_s <= t
                 ):
-                    st.due_at = st.anchor + st.rule.every_s
+                    st.due_at = max(st.anchor + st.rule.every_s, t)
                     st.cap_at = st.due_at + cfg.max_defer_s
             # 3. A natural pause, or a cap, sends out everything that is due.
             pause = self._pause_instant()
             due = [st for st in self._cues.values() if st.due_at is not None and st.due_at <= t]
             if not due:
                 continue
-            if pause == t:
+            # Normally the pause is exactly now; after a config change that
+            # shortened pause_min_s it may have begun earlier and still be on.
+            if pause <= t and any(st.due_at <= pause for st in due):  # type: ignore[operator]
                 reason: Reason = "pause"
             elif any(st.cap_at <= t for st in due):
                 reason = "max_defer"
@@ -397,7 +428,7 @@ class Engine:
             if t < gap_end:
                 # Held back by the gap: due again when it ends.
                 for st in due:
-                    st.due_at = t
+                    st.due_at = gap_end
                     st.cap_at = gap_end + cfg.max_defer_s
                 continue
             cues = []

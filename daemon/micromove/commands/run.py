@@ -1,0 +1,130 @@
+"""`mmctl run`: the daemon, in the foreground (contracts section 7).
+
+What the service units start. Logs to stderr. Exit status: 0 after SIGTERM
+or SIGINT (everything flushed); 1 when input cannot be watched (no display,
+Wayland without a usable backend, missing permission) or stops being
+watched, or the last data could not be written; 2 for a bad config or
+database, or when micromove is already running for this user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def configure(p: argparse.ArgumentParser, name: str) -> None:
+    p.add_argument("--config", metavar="FILE", help="config file (default: $XDG_CONFIG_HOME/micromove/config.yaml)")
+    p.add_argument("--db", metavar="FILE", help="database (default: $XDG_DATA_HOME/micromove/micromove.db)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debugging detail too")
+
+
+def _config_file(args: argparse.Namespace) -> Path | None:
+    from .. import paths
+
+    if args.config:
+        return Path(args.config)
+    default = paths.config_path()
+    return default if default.exists() else None
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from .. import config
+
+    path = _config_file(args)
+    return config.load(path) if path is not None else config.DEFAULTS
+
+
+def _make_notifier(cfg: Any) -> Any:
+    from ..notify import AsyncNotifier
+
+    return AsyncNotifier(timeout_s=cfg.notify_timeout_s)
+
+
+def _thread_excepthook(log: Any) -> Any:
+    def hook(a: threading.ExceptHookArgs) -> None:
+        # One line, never a traceback with locals: type and message only.
+        name = a.thread.name if a.thread is not None else "?"
+        log.error("thread %s ended: %s: %s", name, a.exc_type.__name__, str(a.exc_value)[:200])
+
+    return hook
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import __version__, logsetup, paths
+    from ..daemon import AlreadyRunning, Daemon, Waker, acquire_lock, release_lock
+    from ..errors import StoreError, UsageError
+    from ..inputs import InputError
+    from ..inputs import select as select_input
+
+    log = logsetup.setup(args.verbose)
+    cfg = _load(args)  # ConfigError: the CLI prints every error line, exit 2
+    db = Path(args.db).expanduser() if args.db else paths.db_path()
+    lock = paths.lock_path()
+    try:
+        lock_fd = acquire_lock(lock)
+    except AlreadyRunning as exc:
+        raise UsageError(str(exc)) from None
+    threading.excepthook = _thread_excepthook(log)
+    store = None
+    try:
+        log.info("micromove %s starting (pid %d)", __version__, os.getpid())
+        log.info("config: %s", cfg.source)
+        log.info("database: %s", db)
+        try:
+            source = select_input(cfg.input_backend)
+        except InputError as exc:
+            log.error("cannot watch input: %s", exc)
+            return 1
+        log.info("input backend: %s (input.backend: %s)", source.name, cfg.input_backend)
+
+        from ..store import Store
+
+        store = Store.open(db)  # StoreError: one line, exit 2
+        notifier = _make_notifier(cfg)
+        waker = Waker()
+        daemon = Daemon(
+            cfg,
+            store=store,
+            source=source,
+            notifier=notifier,
+            waker=waker,
+            reload=lambda: _load(args),
+        )
+        signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))
+        signal.signal(signal.SIGINT, lambda *_: daemon.request_stop("SIGINT"))
+        signal.signal(signal.SIGHUP, lambda *_: daemon.request_reload())
+        try:
+            daemon.start()
+        except InputError as exc:
+            log.error("cannot watch input: %s", exc)
+            return 1
+        rc = daemon.run()
+        close = getattr(notifier, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("closing the notifier: %s", exc)
+        try:
+            store.close()
+            store = None
+        except StoreError as exc:
+            log.error("%s", exc)
+            rc = rc or 1
+        log.info("stopped")
+        sys.stderr.flush()
+        return rc
+    finally:
+        if store is not None:
+            try:
+                store.close()
+            except StoreError as exc:
+                log.error("%s", exc)
+        release_lock(lock_fd, lock)

@@ -1,0 +1,115 @@
+"""A small freedesktop notification server for tests (run as its own process).
+
+    python tests/notify_server.py --address ADDR --record FILE [--mode MODE]
+
+Owns org.freedesktop.Notifications on the bus at ADDR (never the ambient
+session bus), prints "ready" on stdout once the name is its own, and appends
+one JSON line per Notify call to FILE (flushed per line):
+
+    {"t": 1712345678.9, "app_name": "micromove", "summary": "...", "body": "...", "expire_timeout": -1}
+
+Modes:
+    ok        answers every call (Notify returns a fresh id)
+    error     records Notify, then replies with a D-Bus error
+    hang      records Notify and never replies to it; other calls
+              (GetServerInformation, GetCapabilities, ...) still answered
+    hang-all  owns the name and then reads nothing and answers nothing
+              (a frozen server)
+
+It exits non-zero with a message on stderr when the name is already owned.
+SIGTERM ends it; the bus then releases the name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import signal
+import sys
+import time
+from typing import Any
+
+NAME = "org.freedesktop.Notifications"
+PATH = "/org/freedesktop/Notifications"
+SERVER_NAME = "micromove-test-server"
+SERVER_VENDOR = "micromove"
+SERVER_VERSION = "1.0"
+SPEC_VERSION = "1.2"
+MODES = ("ok", "error", "hang", "hang-all")
+ERROR_NAME = "org.freedesktop.Notifications.Error.Test"
+ERROR_TEXT = "test server refuses notifications"
+
+
+def serve(address: str, record: str, mode: str) -> int:
+    from jeepney import HeaderFields, MessageType, new_error, new_method_return
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    conn = open_dbus_connection(bus=address)
+    reply = conn.send_and_get_reply(message_bus.RequestName(NAME, 4))  # 4: DO_NOT_QUEUE
+    if reply.header.message_type == MessageType.error or reply.body[0] != 1:
+        print(f"notify_server: cannot own {NAME} (reply {reply.body!r})", file=sys.stderr)
+        return 3
+    print("ready", flush=True)
+    if mode == "hang-all":
+        while True:
+            time.sleep(3600)
+
+    ids = itertools.count(1)
+    with open(record, "a", encoding="utf-8") as out:
+        while True:
+            msg = conn.receive()
+            if msg.header.message_type != MessageType.method_call:
+                continue
+            fields = msg.header.fields
+            if fields.get(HeaderFields.path) != PATH:
+                conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownObject"))
+                continue
+            member = fields.get(HeaderFields.member)
+            answer: Any
+            if member == "Notify":
+                app_name, _replaces, _icon, summary, body, _actions, _hints, expire = msg.body
+                line = {
+                    "t": time.time(),
+                    "app_name": app_name,
+                    "summary": summary,
+                    "body": body,
+                    "expire_timeout": expire,
+                }
+                out.write(json.dumps(line) + "\n")
+                out.flush()
+                if mode == "hang":
+                    continue
+                if mode == "error":
+                    answer = new_error(msg, ERROR_NAME, "s", (ERROR_TEXT,))
+                else:
+                    answer = new_method_return(msg, "u", (next(ids),))
+            elif member == "GetServerInformation":
+                answer = new_method_return(
+                    msg, "ssss", (SERVER_NAME, SERVER_VENDOR, SERVER_VERSION, SPEC_VERSION)
+                )
+            elif member == "GetCapabilities":
+                answer = new_method_return(msg, "as", (["body"],))
+            elif member == "CloseNotification":
+                answer = new_method_return(msg)
+            else:
+                answer = new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod")
+            conn.send(answer)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--address", required=True, help="D-Bus address of the bus to serve on")
+    p.add_argument("--record", required=True, help="file to append one JSON line per Notify to")
+    p.add_argument("--mode", choices=MODES, default="ok")
+    args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        return serve(args.address, args.record, args.mode)
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,473 @@
+"""The daemon's loop on a virtual clock: a scripted input source, a fake notifier,
+a real Store. The fakes stand behind the project's own interfaces (InputSource,
+Notifier, Clock, the Waker's wait/sleep); the loop, session, engine and store
+are the real ones."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from micromove import catalog
+from micromove import config as config_mod
+from micromove.config import Config
+from micromove.daemon import AlreadyRunning, Daemon, acquire_lock, release_lock
+from micromove.inputs.tap import Tap
+from micromove.session import Delivered
+from micromove.store import Store
+
+START = 1_000.0  # engine (boot-clock) time when the daemon starts
+WALL0 = 1_767_000_000.0  # wall time at engine time 0
+
+
+def short_config(extra: str = "", **cues: tuple[float, str]) -> Config:
+    cues = cues or {"hands.wrist_pulse": (0.05, "typing"), "hands.grip_modulation": (0.05, "mouse")}
+    lines = [
+        "pause: {min_s: 1, max_defer_s: 30}",
+        "activity: {break_s: 20}",
+        "notify: {min_gap_s: 0}",
+        "progression: {enabled: false}",
+        "cues:",
+    ]
+    for cid in catalog.IDS:
+        key = cid.replace(".", "__")
+        if key in cues or cid in cues:
+            every, trig = cues.get(key) or cues[cid]
+            lines.append(f"  {cid}: {{enabled: true, every_min: {every}, trigger: {trig}}}")
+        else:
+            lines.append(f"  {cid}: {{enabled: false}}")
+    return config_mod.from_text("\n".join(lines) + "\n" + extra, "test.yaml")
+
+
+class FakeClock:
+    """Engine time t; wall = t + offset; `awake` stops while 'asleep'."""
+
+    def __init__(self, t: float = START) -> None:
+        self.t = t
+        self.offset = WALL0
+        self.slept = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def wall(self) -> float:
+        return self.t + self.offset
+
+    def awake(self) -> float:
+        return self.t - self.slept
+
+
+class ScriptedWaker:
+    """The loop's wait/sleep on the virtual clock, running scripted actions as time passes."""
+
+    def __init__(self, clock: FakeClock, end: float) -> None:
+        self.clock = clock
+        self.end = end
+        self.script: list[tuple[float, Callable[[], None]]] = []
+        self.flag = False
+        self.waits: list[tuple[float, float | None]] = []  # (when, timeout)
+        self.on_end: Callable[[], None] = lambda: None
+        self.ended = False
+
+    def at(self, t: float, fn: Callable[[], None]) -> None:
+        self.script.append((t, fn))
+        self.script.sort(key=lambda a: a[0])
+
+    def wake(self) -> None:
+        self.flag = True
+
+    def _run_until(self, limit: float) -> None:
+        while self.script and self.script[0][0] <= limit and not self.flag:
+            at, fn = self.script.pop(0)
+            self.clock.t = max(self.clock.t, at)
+            fn()
+
+    def wait(self, timeout: float | None) -> bool:
+        self.waits.append((self.clock.t, timeout))
+        if self.ended and not self.flag:  # shutting down: time just passes
+            self.clock.t += timeout or 0.0
+            return False
+        if self.flag:
+            self.flag = False
+            return True
+        limit = math.inf if timeout is None else self.clock.t + timeout
+        self._run_until(min(limit, self.end))
+        if self.flag:
+            self.flag = False
+            return True
+        if limit > self.end:
+            self.clock.t = max(self.clock.t, self.end)
+            if not self.ended:
+                self.ended = True
+                self.on_end()
+            self.flag = False
+            return True
+        self.clock.t = limit
+        return False
+
+    def sleep(self, seconds: float) -> None:
+        limit = self.clock.t + seconds
+        while self.script and self.script[0][0] <= limit:
+            at, fn = self.script.pop(0)
+            self.clock.t = max(self.clock.t, at)
+            fn()
+        self.clock.t = limit
+
+
+class FakeSource:
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.tap: Tap | None = None
+        self.dead: str | None = None
+        self.stopped = False
+
+    def start(self, tap: Tap) -> None:
+        self.tap = tap
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def alive(self) -> bool:
+        return self.dead is None and not self.stopped
+
+    def failure(self) -> str | None:
+        return self.dead
+
+    def die(self, why: str) -> None:
+        self.dead = why
+        assert self.tap is not None
+        self.tap.poke()
+
+
+class FakeNotifier:
+    """Answers at once (ok, or an error), or never (answer later with `answer_all`)."""
+
+    def __init__(self, clock: FakeClock, ok: bool | None = True, error: str | None = None) -> None:
+        self.clock = clock
+        self.ok = ok
+        self.error = error
+        self.sent: list[tuple[float, str, str]] = []
+        self.waiting: list[Callable[..., None]] = []
+
+    def submit(self, title: str, body: str, on_result: Callable[..., None]) -> None:
+        self.sent.append((self.clock.t, title, body))
+        if self.ok is None:
+            self.waiting.append(on_result)
+        else:
+            on_result(self.ok, self.error)
+
+
+class RecordingStore:
+    """A real Store, with the times of its flushes noted."""
+
+    def __init__(self, store: Store, clock: FakeClock) -> None:
+        self._s = store
+        self.clock = clock
+        self.flushes: list[float] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._s, name)
+
+    @property
+    def pending(self) -> bool:
+        return self._s.pending
+
+    def flush(self) -> None:
+        self.flushes.append(self.clock.t)
+        self._s.flush()
+
+
+def fmt(dv: Delivered) -> tuple[str, str]:
+    return "cues", "\n".join(c.cue for c in dv.delivery.cues)
+
+
+class Harness:
+    def __init__(self, tmp: Path, cfg: Config | None = None, end: float = START + 300, **kw: object) -> None:
+        self.clock = FakeClock()
+        self.waker = ScriptedWaker(self.clock, end)
+        self.source = FakeSource()
+        self.notifier = FakeNotifier(self.clock)
+        self.db = tmp / "m.db"
+        self.store = RecordingStore(Store.open(self.db), self.clock)
+        self.daemon = Daemon(
+            cfg or short_config(),
+            store=self.store,  # type: ignore[arg-type]
+            source=self.source,
+            notifier=self.notifier,
+            clock=self.clock,
+            waker=self.waker,  # type: ignore[arg-type]
+            formatter=fmt,
+            **kw,  # type: ignore[arg-type]
+        )
+        self.waker.on_end = lambda: self.daemon.request_stop("test end")
+        self.inputs: list[tuple[float, str]] = []
+
+    def at(self, t: float, fn: Callable[[], None]) -> None:
+        self.waker.at(START + t, fn)
+
+    def keys(self, t0: float, t1: float, every: float = 0.2) -> float:
+        t = t0
+        last = t0
+        while t <= t1 + 1e-9:
+            self.at(t, lambda: self.tap.key())
+            self.inputs.append((START + t, "key"))
+            last = t
+            t = round(t + every, 6)
+        return START + last
+
+    def moves(self, t0: float, t1: float, every: float = 0.1, px: float = 10.0) -> float:
+        t = t0
+        last = t0
+        while t <= t1 + 1e-9:
+            self.at(t, lambda: self.tap.move(px))
+            self.inputs.append((START + t, "move"))
+            last = t
+            t = round(t + every, 6)
+        return START + last
+
+    @property
+    def tap(self) -> Tap:
+        return self.daemon.tap
+
+    def run(self) -> int:
+        self.daemon.start()
+        rc = self.daemon.run()
+        self.store._s.close()
+        return rc
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        conn = sqlite3.connect(self.db)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+
+
+def test_cue_arrives_at_the_natural_pause_after_typing_never_during(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    last = h.keys(10, 20)  # 10 s of typing; wrist pulse every 3 s of typing
+    assert h.run() == 0
+    assert len(h.notifier.sent) == 1
+    t, _title, body = h.notifier.sent[0]
+    assert body == "hands.wrist_pulse"
+    assert t == pytest.approx(last + 1.0)  # latest key + pause.min_s
+    assert not any(START + 10 <= t < last for t, *_ in h.notifier.sent)
+    assert h.rows("SELECT delivered, error, reason FROM deliveries") == [(1, None, "pause")]
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len([i for i in h.inputs if i[1] == "key"]),)]
+
+
+def test_mouse_stretch_gets_grip_modulation(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    last = h.moves(5, 12)
+    assert h.run() == 0
+    assert [s[2] for s in h.notifier.sent] == ["hands.grip_modulation"]
+    assert h.notifier.sent[0][0] == pytest.approx(last + 1.0)
+    moves, px = h.rows("SELECT sum(moves), sum(distance_px) FROM activity")[0]
+    assert moves == len(h.inputs) and px == pytest.approx(10.0 * len(h.inputs))
+
+
+def test_flushes_at_most_flush_s_after_data_and_never_while_idle(tmp_path: Path) -> None:
+    h = Harness(tmp_path, end=START + 600)
+    h.keys(10, 14)
+    h.keys(100, 101)
+    assert h.run() == 0
+    # Each flush comes at most 10 s after the data it writes began waiting.
+    assert h.store.flushes, "nothing was flushed"
+    first_input = START + 10
+    assert first_input < h.store.flushes[0] <= first_input + 10.0 + 1e-6
+    # Idle (everything flushed, nothing due): the loop waits with no timeout at
+    # all, so nothing wakes it until input comes (no periodic wake-ups).
+    gap = [w for w in h.waker.waits if START + 14 < w[0] < START + 100]
+    assert gap[-1][1] is None and len(gap) <= 8, gap
+    assert h.waker.waits[-1][1] is None or h.waker.ended
+    idle_before_end = [w for w in h.waker.waits if START + 140 < w[0] < START + 600]
+    assert idle_before_end == [], idle_before_end
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+
+
+def test_input_wakeups_are_batched_but_times_kept(tmp_path: Path) -> None:
+    h = Harness(tmp_path, cfg=short_config(hands__wrist_pulse=(0.05, "typing")))
+    last = h.keys(10, 20, every=0.01)  # 100 keys a second
+    assert h.run() == 0
+    n = len(h.inputs)
+    assert h.daemon.passes < n / 5  # batched (about 10 passes a second)
+    assert h.rows("SELECT sum(keys) FROM activity") == [(n,)]
+    assert h.notifier.sent[0][0] == pytest.approx(last + 1.0)
+
+
+def test_failed_delivery_is_recorded_and_counting_goes_on(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.notifier.ok, h.notifier.error = False, "no notification server on the session bus"
+    h.keys(10, 20)
+    h.keys(45, 45.6)  # too short to make the cue due before its pause
+    assert h.run() == 0
+    assert h.rows("SELECT delivered, error FROM deliveries") == [
+        (0, "no notification server on the session bus")
+    ]
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+
+
+def test_a_notifier_that_raises_does_not_stop_the_daemon(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+
+    def boom(*_a: object) -> None:
+        raise RuntimeError("bus exploded")
+
+    h.notifier.submit = boom  # type: ignore[method-assign]
+    h.keys(10, 20)
+    h.keys(45, 45.6)
+    assert h.run() == 0
+    assert h.rows("SELECT delivered, error FROM deliveries") == [(0, "RuntimeError: bus exploded")]
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+
+
+def test_late_answers_are_recorded_and_unanswered_ones_at_exit(tmp_path: Path) -> None:
+    h = Harness(tmp_path, end=START + 100)
+    h.notifier.ok = None  # answers only when told
+    h.keys(10, 20)
+    h.at(30, lambda: h.notifier.waiting.pop(0)(True, None))
+    h.keys(50, 60)  # a second cue set, never answered
+    assert h.run() == 0
+    got = h.rows("SELECT delivered, error FROM deliveries ORDER BY id")
+    assert got[0] == (1, None)
+    assert got[1][0] == 0 and "stopped before" in str(got[1][1])
+
+
+def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("pause: {min_s: 1}\n")
+    h = Harness(tmp_path, reload=lambda: config_mod.load(cfg_file))
+    h.keys(5, 6)
+
+    def bad() -> None:
+        cfg_file.write_text("pause: {min_s: -1}\n")
+        h.daemon.request_reload()
+
+    h.at(20, bad)
+    last = h.keys(30, 40)
+    with caplog.at_level(logging.INFO, logger="micromove"):
+        assert h.run() == 0
+    assert any("config not reloaded" in r.getMessage() and "pause.min_s" in r.getMessage() for r in caplog.records)
+    assert any("keeping the previous config" in r.getMessage() for r in caplog.records)
+    # Still the short config: the cue came at the 1 s pause after typing.
+    assert [s[0] for s in h.notifier.sent] == [pytest.approx(last + 1.0)]
+
+
+def test_sighup_reload_applies_a_good_config(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cfg_file = tmp_path / "c.yaml"
+    h = Harness(tmp_path, reload=lambda: config_mod.load(cfg_file))
+
+    def good() -> None:
+        # Longer natural pauses from now on.
+        text = "\n".join(
+            ["pause: {min_s: 5, max_defer_s: 30}", "activity: {break_s: 20}", "notify: {min_gap_s: 0}",
+             "progression: {enabled: false}", "cues:"]
+            + [
+                f"  {c}: {{enabled: {'true' if c == 'hands.wrist_pulse' else 'false'}, every_min: 0.05}}"
+                for c in catalog.IDS
+            ]
+        )
+        cfg_file.write_text(text + "\n")
+        h.daemon.request_reload()
+
+    h.at(5, good)
+    last = h.keys(10, 20)
+    with caplog.at_level(logging.INFO, logger="micromove"):
+        assert h.run() == 0
+    assert any("config reloaded" in r.getMessage() for r in caplog.records)
+    assert [s[0] for s in h.notifier.sent] == [pytest.approx(last + 5.0)]
+
+
+def test_a_dead_input_source_makes_the_daemon_flush_and_exit_nonzero(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = Harness(tmp_path)
+    h.keys(5, 8)
+    h.at(9, lambda: h.source.die("XError: display connection closed"))
+    with caplog.at_level(logging.INFO, logger="micromove"):
+        assert h.run() == 1
+    msg = " ".join(r.getMessage() for r in caplog.records)
+    assert "display connection closed" in msg and "restart" in msg
+    # Noticed at once: the loop did not wait for a timer.
+    assert h.clock.t == pytest.approx(START + 9)
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+
+
+def test_wall_clock_change_rebases_and_suspend_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(tmp_path, end=START + 5000)
+    h.keys(5, 6)
+
+    def set_clock_forward() -> None:
+        h.clock.offset += 3600.0
+        h.tap.key()
+
+    def suspend() -> None:
+        h.clock.slept += 1800.0  # the boot clock ran on; the awake clock did not
+        h.tap.key()
+
+    h.at(100, set_clock_forward)
+    h.at(2100, suspend)
+    with caplog.at_level(logging.INFO, logger="micromove"):
+        assert h.run() == 0
+    msgs = [r.getMessage() for r in caplog.records]
+    assert any("wall clock moved by +3600 s" in m for m in msgs), msgs
+    assert any("resumed after suspend of 1800 s" in m for m in msgs), msgs
+    # Minute buckets follow the new wall clock after the change.
+    minutes = [m for (m,) in h.rows("SELECT minute FROM activity ORDER BY minute")]
+    assert minutes[0] == int((WALL0 + START + 5) // 60)
+    assert int((WALL0 + 3600 + START + 100) // 60) in minutes
+
+
+def test_cue_set_decided_long_after_its_time_is_recorded_not_shown(tmp_path: Path) -> None:
+    h = Harness(tmp_path, end=START + 5000)
+    h.keys(10, 20)
+    # The machine slept right after typing: the loop's timer stopped with it and
+    # it wakes long after the pause instant.
+    real_wait = h.waker.wait
+
+    def sleepy_wait(timeout: float | None) -> bool:
+        if timeout is not None and not h.waker.script and h.clock.t < START + 22:
+            h.clock.t += 3000.0
+            h.clock.slept += 3000.0
+            return False
+        return real_wait(timeout)
+
+    h.waker.wait = sleepy_wait  # type: ignore[method-assign]
+    assert h.run() == 0
+    assert h.notifier.sent == []
+    (row,) = h.rows("SELECT delivered, error FROM deliveries")
+    assert row[0] == 0 and "asleep" in str(row[1])
+
+
+def test_stop_flushes_everything(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.keys(5, 7)
+    h.at(7.5, lambda: h.daemon.request_stop("SIGTERM"))
+    assert h.run() == 0
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+    assert h.rows("SELECT kind FROM stretches ORDER BY kind") == [("active",), ("typing",)]
+    assert h.source.stopped
+
+
+def test_lock_file_one_daemon_per_user(tmp_path: Path) -> None:
+    lock = tmp_path / "run" / "micromove" / "daemon.lock"
+    fd = acquire_lock(lock)
+    try:
+        assert lock.read_text().strip() == str(os.getpid())
+        assert oct(lock.parent.stat().st_mode & 0o777) == "0o700"
+        with pytest.raises(AlreadyRunning) as exc:
+            acquire_lock(lock)
+        assert str(exc.value) == f"micromove is already running (pid {os.getpid()})"
+    finally:
+        release_lock(fd, lock)
+    fd2 = acquire_lock(lock)  # free again once released
+    release_lock(fd2, lock)
