@@ -1,33 +1,23 @@
-"""Benchmark: `mmctl stats --json` on a year of data vs a bare `python -c pass`.
+"""Figure 7: `mmctl stats --json` on a year of data vs a bare `python -c pass`.
 
 Goal (issue 5): at most 5x the bare interpreter start, measured side by side
-in one run. Builds the year database through the daemon's Store if it is
-missing (deterministic: about 250 working days x 8 h of per-minute counts,
-stretches, cue sets and confirmations), then alternates the two commands,
-takes medians and prints the ratio.
-
-    python bench/stats_year.py [--db bench/out/year.db] [--runs 21] [--rebuild]
-
-Both commands run with the bytecode cache on (in a private prefix under the
-output folder), as an installed micromove does; the environment here sets
-PYTHONDONTWRITEBYTECODE, which would make every run recompile micromove.
+in one run (`python3 -m bench --only stats`). The year database is built
+through the daemon's own Store (deterministic, under a second): about 250
+working days x 8 h of per-minute counts, stretches, cue sets and
+confirmations. Both commands run with the bytecode cache on (bench.timing),
+as an installed micromove does.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
-import shutil
-import statistics
-import subprocess
+import sqlite3
 import sys
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from bench import timing
+
 CUES = {
     "typing": ["hands.wrist_pulse", "hands.finger_piano"],
     "mouse": ["hands.grip_modulation"],
@@ -35,8 +25,7 @@ CUES = {
 }
 
 
-def build(path: Path, seed: int = 7) -> dict[str, int]:
-    sys.path.insert(0, str(ROOT / "daemon"))
+def build(path: Path, days_wanted: int = 250, seed: int = 7) -> dict[str, int]:
     from micromove.store import Store
 
     rng = random.Random(seed)
@@ -47,7 +36,7 @@ def build(path: Path, seed: int = 7) -> dict[str, int]:
     day = date(2025, 1, 6)
     days = 0
     totals = {"keys": 0, "moves": 0, "cues": 0}
-    while days < 250:
+    while days < days_wanted:
         if day.weekday() < 5:
             days += 1
             start = datetime(day.year, day.month, day.day, 9).timestamp()
@@ -84,55 +73,27 @@ def build(path: Path, seed: int = 7) -> dict[str, int]:
     return totals
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+TABLES = ("activity", "stretches", "deliveries", "delivery_cues", "confirmations")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", type=Path, default=HERE / "out" / "year.db")
-    ap.add_argument("--runs", type=int, default=21)
-    ap.add_argument("--rebuild", action="store_true")
-    args = ap.parse_args()
-    args.db.parent.mkdir(parents=True, exist_ok=True)
-    if args.rebuild or not args.db.exists():
-        t0 = time.perf_counter()
-        figures = build(args.db)
-        print(f"built {args.db} in {time.perf_counter() - t0:.1f}s: {figures}")
-    mmctl = Path(sys.executable).parent / "mmctl"
-    stats_cmd = [str(mmctl)] if mmctl.exists() else [sys.executable, "-m", "micromove"]
-    stats_cmd += ["stats", "--json", "--db", str(args.db)]
+def measure(db: Path, env: dict[str, str], runs: int, days: int = 250) -> dict[str, object]:
+    """Build the database (`days` working days), then time both commands side by side."""
+    build(db, days)
+    with sqlite3.connect(db) as c:
+        rows = {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    c.close()
+    stats_cmd = [*timing.mmctl(), "stats", "--json", "--db", str(db)]
     bare = [sys.executable, "-c", "pass"]
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    cache = args.db.parent / "pycache"
-    shutil.rmtree(cache, ignore_errors=True)
-    env["PYTHONPYCACHEPREFIX"] = str(cache)
-    for _ in range(3):  # warm up: file cache, bytecode cache
-        timed(stats_cmd, env)
-        timed(bare, env)
-    s_times: list[float] = []
-    b_times: list[float] = []
-    for _ in range(args.runs):
-        b_times.append(timed(bare, env))
-        s_times.append(timed(stats_cmd, env))
-    s = statistics.median(s_times)
-    b = statistics.median(b_times)
-    rows = subprocess.run(
-        [sys.executable, "-c", f"import sqlite3;c=sqlite3.connect({str(args.db)!r});"
-         "print(*[c.execute(f'select count(*) from {t}').fetchone()[0] for t in "
-         "('activity','stretches','deliveries','delivery_cues','confirmations')])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()
-    print(f"database: {args.db} ({args.db.stat().st_size / 1e6:.1f} MB; activity, stretches, deliveries, "
-          f"delivery_cues, confirmations rows: {' '.join(rows)})")
-    print(f"python -c pass:        median {b * 1000:.1f} ms over {args.runs} runs")
-    print(f"mmctl stats --json:    median {s * 1000:.1f} ms over {args.runs} runs")
-    print(f"ratio: {s / b:.2f}x (goal: at most 5x)")
-    return 0 if s / b <= 5 else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    r = timing.side_by_side({"stats": stats_cmd, "bare": bare}, env, runs, warmup=3 if runs > 3 else 1)
+    ratio = r["stats"]["cpu_s"] / r["bare"]["cpu_s"]
+    return {
+        "db_bytes": db.stat().st_size,
+        "working_days": days,
+        "rows": rows,
+        "stats": r["stats"],
+        "bare_python": r["bare"],
+        "ratio_cpu": ratio,
+        "ratio_wall": r["stats"]["wall_s"] / r["bare"]["wall_s"],
+        "goal": "<= 5x python -c pass (CPU)",
+        "met": ratio <= 5,
+    }

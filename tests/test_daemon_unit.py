@@ -9,7 +9,8 @@ import logging
 import math
 import os
 import sqlite3
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,9 +49,9 @@ def short_config(extra: str = "", **cues: tuple[float, str]) -> Config:
 class FakeClock:
     """Engine time t; wall = t + offset; `awake` stops while 'asleep'."""
 
-    def __init__(self, t: float = START) -> None:
+    def __init__(self, t: float = START, offset: float = WALL0) -> None:
         self.t = t
-        self.offset = WALL0
+        self.offset = offset
         self.slept = 0.0
 
     def now(self) -> float:
@@ -189,8 +190,15 @@ def fmt(dv: Delivered) -> tuple[str, str]:
 
 
 class Harness:
-    def __init__(self, tmp: Path, cfg: Config | None = None, end: float = START + 300, **kw: object) -> None:
-        self.clock = FakeClock()
+    def __init__(
+        self,
+        tmp: Path,
+        cfg: Config | None = None,
+        end: float = START + 300,
+        offset: float = WALL0,
+        **kw: object,
+    ) -> None:
+        self.clock = FakeClock(offset=offset)
         self.waker = ScriptedWaker(self.clock, end)
         self.source = FakeSource()
         self.notifier = FakeNotifier(self.clock)
@@ -458,6 +466,22 @@ def test_stop_flushes_everything(tmp_path: Path) -> None:
     assert h.source.stopped
 
 
+def test_stop_writes_the_counts_before_it_waits_for_the_notifier(tmp_path: Path) -> None:
+    h = Harness(tmp_path, end=START + 100)
+    h.notifier.ok = None  # the cue set's notification never answers
+    last = h.keys(10, 20)
+    h.at(25, lambda: h.daemon.request_stop("SIGTERM"))
+    assert h.run() == 0
+    assert len(h.notifier.sent) == 1
+    # Written at the stop, before the wait for the notifier (a second signal
+    # or a SIGKILL then costs nothing), and once more after it.
+    assert h.store.flushes[-2:] == [pytest.approx(START + 25), pytest.approx(START + 25 + 4.0)]
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+    (row,) = h.rows("SELECT t, delivered, error FROM deliveries")
+    assert row[0] == pytest.approx(WALL0 + last + 1.0)
+    assert row[1] == 0 and "stopped before the notifier answered" in str(row[2])
+
+
 def test_lock_file_one_daemon_per_user(tmp_path: Path) -> None:
     lock = tmp_path / "run" / "micromove" / "daemon.lock"
     fd = acquire_lock(lock)
@@ -471,3 +495,209 @@ def test_lock_file_one_daemon_per_user(tmp_path: Path) -> None:
         release_lock(fd, lock)
     fd2 = acquire_lock(lock)  # free again once released
     release_lock(fd2, lock)
+
+
+# ---------------------------------------------------------------- time: suspend, clock changes, midnight
+def suspend_at(h: Harness, after: float, seconds: float) -> None:
+    """The machine sleeps `seconds` at the loop's first wait from START + `after` on:
+    the boot clock (engine time) runs on, the awake clock stops, the loop's
+    timer (which counts awake time) fires late."""
+    real_wait = h.waker.wait
+    done: list[bool] = []
+
+    def wait(timeout: float | None) -> bool:
+        if not done and h.clock.t >= START + after:
+            done.append(True)
+            h.clock.t += seconds
+            h.clock.slept += seconds
+        return real_wait(timeout)
+
+    h.waker.wait = wait  # type: ignore[method-assign]
+
+
+def test_a_suspend_is_logged_and_is_a_gap_in_input_not_activity(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No cue comes into it (every 5 min): this is about what is counted.
+    h = Harness(tmp_path, cfg=short_config(hands__wrist_pulse=(5.0, "typing")), end=START + 4000)
+    h.keys(10, 12.4)
+    suspend_at(h, 12.5, 3600.0)  # the lid is closed (the loop's next wait: at 20, after a flush)
+    h.keys(3625, 3627)  # typing again after resuming
+    with caplog.at_level(logging.INFO, logger="micromove"):
+        assert h.run() == 0
+    msgs = [r.getMessage() for r in caplog.records]
+    assert any("resumed after suspend of 3600 s" in m for m in msgs), msgs
+    # Two stretches of their real lengths: the sleep was a break (longer than
+    # activity.break_s), neither activity nor a pause the stretch ran through.
+    typing = h.rows("SELECT start, end FROM stretches WHERE kind = 'typing' ORDER BY start")
+    assert [round(float(e) - float(s), 6) for s, e in typing] == [2.4, 2.0]  # type: ignore[arg-type]
+    assert float(typing[1][0]) - float(typing[0][1]) == pytest.approx(3612.6)  # type: ignore[arg-type]
+    active = h.rows("SELECT sum(end - start) FROM stretches WHERE kind = 'active'")
+    assert active == [(pytest.approx(4.4),)]
+    assert h.notifier.sent == [] and h.rows("SELECT count(*) FROM deliveries") == [(0,)]
+    # Counted only in the minutes that had input.
+    minutes = [m for (m,) in h.rows("SELECT minute FROM activity WHERE keys > 0")]
+    assert all(
+        int((WALL0 + START + 10) // 60) <= int(m) <= int((WALL0 + START + 12.4) // 60)  # type: ignore[call-overload]
+        or int((WALL0 + START + 3625) // 60) <= int(m) <= int((WALL0 + START + 3627) // 60)  # type: ignore[call-overload]
+        for m in minutes
+    ), minutes
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+
+
+def test_wall_clock_set_back_mid_stretch_keeps_one_stretch_of_its_real_length(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = Harness(tmp_path, flush_s=5.0)  # the stretch is written before the change too
+
+    def set_clock_back() -> None:
+        h.clock.offset -= 3600.0
+        h.tap.key()
+        h.inputs.append((h.clock.t, "key"))
+
+    h.keys(10, 19.9)
+    h.at(20.05, set_clock_back)
+    last = h.keys(20.1, 30)
+    length = last - (START + 10)
+    with caplog.at_level(logging.INFO, logger="micromove"):
+        assert h.run() == 0
+    assert any("wall clock moved by -3600 s" in r.getMessage() for r in caplog.records)
+    for kind in ("typing", "active"):
+        rows = h.rows(f"SELECT start, end FROM stretches WHERE kind = '{kind}'")
+        assert len(rows) == 1, (kind, rows)  # not a second copy on the new clock
+        (start, end), = rows
+        assert float(end) - float(start) == pytest.approx(length, abs=1e-5)  # type: ignore[arg-type]
+        assert float(start) == pytest.approx(WALL0 + START + 10)  # type: ignore[arg-type]
+    assert h.rows("SELECT count(*) FROM stretches WHERE end < start") == [(0,)]
+    assert h.rows("SELECT sum(keys) FROM activity") == [(len(h.inputs),)]
+    # The cue that went out after the change was still measured in engine time.
+    assert h.rows("SELECT stretch_s FROM delivery_cues") == [(pytest.approx(length),)]
+
+
+@pytest.fixture()
+def cet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is Central European (a POSIX rule: no tz database needed)."""
+    monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_day_rolls_over_at_local_midnight(tmp_path: Path, cet: None) -> None:
+    from datetime import datetime
+
+    from micromove import stats
+
+    midnight = datetime(2026, 3, 3).timestamp()  # local midnight, 2026-03-02 -> 03
+    cues = [
+        "  hands.wrist_pulse: {every_min: 0.05, trigger: typing}",
+        "  eyes.far_focus: {every_min: 0.05, trigger: active}",
+    ] + [f"  {c}: {{enabled: false}}" for c in catalog.IDS if c not in ("hands.wrist_pulse", "eyes.far_focus")]
+    cfg = config_mod.from_text(
+        "\n".join(
+            ["pause: {min_s: 1, max_defer_s: 30}", "activity: {break_s: 20}", "notify: {min_gap_s: 0}",
+             "progression: {enabled: true}", "cues:", *cues]
+        )
+        + "\n",
+        "test.yaml",
+    )
+    # Engine time START + 30 is local midnight; progression began six days
+    # before 2026-03-02, so the eyes join the hands on 2026-03-03 (week 2).
+    h = Harness(tmp_path, cfg=cfg, offset=midnight - (START + 30))
+    h.store._s.set_state("progression_start", "2026-02-24")
+    before = h.keys(10, 25)  # pause at 26: hands only
+    h.keys(28.1, 39.9)  # runs through midnight
+    assert h.run() == 0
+    sent = [(t, body.split("\n")) for t, _title, body in h.notifier.sent]
+    assert sent[0] == (pytest.approx(before + 1.0), ["hands.wrist_pulse"])
+    assert any("eyes.far_focus" in cues for t, cues in sent if t > START + 30)
+    assert not any("eyes.far_focus" in cues for t, cues in sent if t < START + 30)
+    conn = sqlite3.connect(h.db)
+    try:
+        days = stats.report(conn)["days"]
+    finally:
+        conn.close()
+    keys_before = sum(1 for t, _ in h.inputs if t < START + 30)
+    assert [(d["date"], d["keys"]) for d in days] == [
+        ("2026-03-02", keys_before),
+        ("2026-03-03", len(h.inputs) - keys_before),
+    ]
+    assert days[1]["typing_s"] == pytest.approx(9.9)  # the stretch is split at midnight
+
+
+# ---------------------------------------------------------------- logging never carries input
+@pytest.fixture()
+def daemon_logging() -> Iterator[None]:
+    """logsetup.setup changes process-wide loggers: put them back afterwards."""
+    saved = {}
+    for name in ("micromove", "pynput"):
+        lg = logging.getLogger(name)
+        saved[name] = (list(lg.handlers), lg.level, lg.propagate)
+    yield
+    for name, (handlers, level, propagate) in saved.items():
+        lg = logging.getLogger(name)
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
+
+
+SECRET = "q7xz-s3cr3t"
+
+
+def test_describe_exception_keeps_only_messages_about_files_and_connections() -> None:
+    from micromove.logsetup import describe_exception
+
+    assert describe_exception(KeyError(SECRET)) == "KeyError"
+    assert describe_exception(ValueError(f"bad keysym {SECRET}")) == "ValueError"
+    assert describe_exception(OSError(19, "No such device")) == "OSError: [Errno 19] No such device"
+    assert describe_exception(BrokenPipeError(32, "Broken\npipe")) == "BrokenPipeError: [Errno 32] Broken pipe"
+
+
+def test_pynput_logging_and_thread_deaths_never_print_input(
+    daemon_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    from micromove import logsetup
+    from micromove.commands.run import _thread_excepthook
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    root_seen = Keep()  # whatever else configures logging (a root handler) sees nothing either
+    logging.getLogger().addHandler(root_seen)
+    log = logsetup.setup()
+    # pynput logs a traceback when a listener callback raises, under loggers
+    # such as "pynput.keyboard.Listener" (and our listener subclasses' names).
+    try:
+        raise KeyError(SECRET)
+    except KeyError:
+        logging.getLogger("pynput.keyboard.Listener").exception("Unhandled exception in listener callback")
+        logging.getLogger("pynput.keyboard.Watched").critical("key %s", SECRET)
+        log.error("a callback failed", exc_info=True)
+    hook = _thread_excepthook(log)
+    old = threading.excepthook
+    threading.excepthook = hook
+    try:
+        def boom() -> None:
+            raise ValueError(f"unknown key {SECRET!r} at (512, 384)")
+
+        t = threading.Thread(target=boom, name="micromove-test")
+        t.start()
+        t.join()
+    finally:
+        threading.excepthook = old
+        logging.getLogger().removeHandler(root_seen)
+    assert [r.name for r in root_seen.records] == []
+    err = capsys.readouterr().err
+    assert SECRET not in err and "384" not in err, err
+    assert err.splitlines() == [
+        "ERROR a callback failed: KeyError",
+        "ERROR thread micromove-test ended: ValueError",
+    ]

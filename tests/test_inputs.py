@@ -318,3 +318,52 @@ def test_no_display_at_all_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         select("x11", env={}, platform="linux")
     assert "DISPLAY is not set" in str(exc.value)
+
+
+def test_evdev_reader_failure_says_what_failed_but_never_an_unknown_errors_text(tmp_path: Path) -> None:
+    secret = "q7xz-s3cr3t"
+    for name in ("event0", "event1"):
+        (tmp_path / name).touch()
+
+    class Broken(StandInDevice):
+        def __init__(self, path: str, exc: BaseException) -> None:
+            super().__init__(path, {ecodes.EV_KEY: [ecodes.KEY_A]})
+            self.exc = exc
+
+        def read(self) -> list[evdev.InputEvent]:
+            super().read()
+            raise self.exc
+
+    for exc, why in (
+        (ValueError(f"bad event for key {secret!r}"), "ValueError"),
+        (PermissionError(errno.EACCES, "Permission denied"), "PermissionError: [Errno 13] Permission denied"),
+    ):
+        devices: list[Broken] = []
+
+        def opener(path: str, exc: BaseException = exc, devices: list[Broken] = devices) -> Broken:
+            devices.append(Broken(path, exc))
+            return devices[-1]
+
+        woke = threading.Event()
+        src = EvdevSource(str(tmp_path / "event*"), opener=opener)
+        src.start(Tap(time.monotonic, woke.set))
+        try:
+            devices[0].emit(ev(ecodes.EV_KEY, ecodes.KEY_A, 1))
+            assert woke.wait(5)
+            deadline = time.monotonic() + 5
+            while src.alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert src.failure() == why
+        finally:
+            src.stop()
+
+
+def test_evdev_devices_can_be_pointed_elsewhere_and_none_there_says_what_to_do(tmp_path: Path) -> None:
+    env = {"WAYLAND_DISPLAY": "wayland-0", "MICROMOVE_EVDEV_DEVICES": f"{tmp_path}/event*"}
+    with pytest.raises(InputError) as exc:
+        select("auto", env=env, platform="linux")
+    msg = str(exc.value)
+    assert f"no input devices under {tmp_path}: run micromove on the machine the keyboard" in msg
+    assert EVDEV_PERMISSION_HINT in msg and "restart micromove" in msg
+    src = select("evdev", env=env, platform="linux")
+    assert isinstance(src, EvdevSource) and src.pattern == f"{tmp_path}/event*"

@@ -170,11 +170,57 @@ def test_human_output_mentions_the_numbers(day_db: Path) -> None:
     out = proc.stdout
     assert "2026-03-02" in out and "2026-03-03" in out
     assert "16" in out and "1h20m" in out  # Monday: 16 keys, typing 1 h + 20 min
-    assert "hands 2 (2 done)" in out
-    assert "Activity by hour" in out and any(ch in out for ch in "▁▂▃▄▅▆▇█")
-    assert "Cues done per day" in out
+    lines = out.splitlines()
+    # The per-region table: cues delivered, done, likely done.
+    assert lines[lines.index(next(x for x in lines if x.startswith("Cues by region"))) + 1 :][:3] == [
+        "  eyes                     1     0       1",
+        "  hands                    2     2       0",
+        "  neck                     1     0       0",
+    ]
+    assert "2 days" in out
+    # The heatmap: one row per day of the week ending at the last day, 24 hour cells.
+    heat = {x[:9]: x[12:] for x in lines if x[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun") and x[9:12] == "   "}
+    assert len(heat) == 7 and all(len(row) == 24 for row in heat.values())
+    assert heat["Mon 03-02"][9] == "▁" and heat["Mon 03-02"].count("·") == 23  # 2 minutes at 09:00
+    assert heat["Tue 03-03"][10] == "▁" and heat["Wed 02-25"] == "·" * 24
+    assert "Cues done per day (2026-03-02 to 2026-03-03): █▁  2 0  falling" in out
     default = mmctl("stats", "--db", day_db, env=BERLIN)
     assert default.returncode == 0 and "Last 7 days" in default.stdout and "16" in default.stdout
+    assert "7 days: cues" in default.stdout
+    weeks = mmctl("stats", "--db", day_db, "--by", "week", env=BERLIN).stdout
+    assert "2026-W10" in weeks and "hands 2 (2 done)" in weeks and "eyes 1 (1 likely)" in weeks
+
+
+def test_rising_trend_of_cues_done(tmp_path: Path) -> None:
+    db = tmp_path / "trend.db"
+    s = Store.open(db)
+    for day, done in enumerate((0, 1, 1, 3)):
+        t = at(f"2026-03-0{day + 2}T10:00")
+        s.add_counts({int(t // 60): [1, 0, 0, 0, 0.0]})
+        cues = [(cid, "typing", 900.0) for cid in ("hands.wrist_pulse", "hands.finger_piano", "back.scapular_squeeze")]
+        d = s.add_delivery(t, "pause", cues, True)
+        for cid, _trig, _s in cues[:done]:
+            s.add_confirmation(t + 20, cid, d, "done")
+    s.close()
+    out = mmctl("stats", "--db", db, "--since", "2026-03-01", env=BERLIN).stdout
+    assert "Cues done per day (2026-03-02 to 2026-03-05): ▁▃▃█  0 1 1 3  rising (+0.90 a day)" in out
+    assert [d["cues_done"] for d in stats_json(db)["days"]] == [0, 1, 1, 3]
+
+
+def test_reads_while_a_writer_holds_the_database(day_db: Path) -> None:
+    """A daemon in the middle of a flush blocks nobody: stats sees what is committed."""
+    import sqlite3
+
+    writer = sqlite3.connect(day_db, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO activity (minute, keys) VALUES (?, 1000)", (int(at("2026-03-02T12:00") // 60),))
+        during = stats_json(day_db)
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+    assert by_date(during)["2026-03-02"]["keys"] == 16
+    assert by_date(stats_json(day_db))["2026-03-02"]["keys"] == 1016
 
 
 def test_simulated_day_counts_equal_the_trace(tmp_path: Path) -> None:

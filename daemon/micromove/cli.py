@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -43,14 +42,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _available() -> dict[str, tuple[str, str]]:
-    out = {}
-    for name, (mod, help_) in COMMANDS.items():
-        if importlib.util.find_spec(f"micromove.commands.{mod}") is not None:
-            out[name] = (mod, help_)
-    return out
-
-
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mmctl",
@@ -59,7 +50,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mmctl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (mod, help_) in _available().items():
+    # Running one command: only its parser is built (argparse's subparsers
+    # cost about a millisecond each, and `mmctl stats` should start fast).
+    # Help, or no or an unknown command: all of them, for the listing.
+    names = [only] if only in COMMANDS else list(COMMANDS)
+    for name in names:
+        mod, help_ = COMMANDS[name]
         p = sub.add_parser(name, help=help_, description=help_.capitalize() + ".")
         if name == only:
             module = importlib.import_module(f"micromove.commands.{mod}")
@@ -71,6 +67,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     only = next((a for a in args_list if not a.startswith("-")), None)
+    if only is not None and any(a in ("-h", "--help") for a in args_list[: args_list.index(only)]):
+        only = None  # `mmctl -h stats`: the top-level help, listing every command
     try:
         parser = build_parser(only if only in COMMANDS else None)
         args = parser.parse_args(args_list)

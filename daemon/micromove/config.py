@@ -106,8 +106,9 @@ def load_with_origins(path: Path | str | None) -> tuple[Config, dict[str, str]]:
         raise ConfigError([f"{p}: is a folder, not a config file"]) from None
     except PermissionError:
         raise ConfigError([f"{p}: permission denied"]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{p}: not UTF-8 text"]) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError([f"{p}:{line}: not UTF-8 text"]) from None
     return _parse(text, str(p))
 
 
@@ -163,6 +164,8 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError([f"{source}:1: not valid YAML: nested too deeply"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -175,8 +178,8 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
     def scalar(node: Any) -> Any:
         try:
             return yaml.SafeLoader(text).construct_object(node, deep=True)  # noqa: S506
-        except yaml.YAMLError as exc:
-            return exc
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+            return exc  # e.g. `!!float x`, an integer of 5000 digits: shown as unreadable
 
     def mapping(node: Any, key: str) -> list[tuple[Any, Any]] | None:
         if node is None:
@@ -301,10 +304,15 @@ def _show(v: object) -> str:
 
     if isinstance(v, Exception):
         return "an unreadable value"
+    if isinstance(v, (list, dict, set)):
+        # Never dumped: YAML aliases can make a small file an exponentially large
+        # (or self-containing) value.
+        return "a list" if isinstance(v, list) else "a mapping" if isinstance(v, dict) else "a set"
     try:
-        return json.dumps(v, default=str)
+        text = json.dumps(v, default=str)
     except ValueError:
-        return repr(v)
+        text = repr(v)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _number_msg(v: object, rule: str) -> str:

@@ -11,7 +11,10 @@ The loop is event-driven. It sleeps in `select` on a self-pipe until one of:
 - the engine's next deadline (a natural pause, a max_defer cap, a cue becoming
   due, a stretch ending, the end of a min-gap hold);
 - the batch flush, at most `flush_s` after data became unflushed;
-- a notifier result, a signal (signal.set_wakeup_fd), a backend dying.
+- a notifier result, a signal (signal.set_wakeup_fd), a backend dying;
+- a control request (control.py: status, pause, ...; run between passes on
+  this thread, without the batch wait), or the natural pause the weekly
+  check-in reminder waits for.
 Idle with everything flushed and nothing due, it does not wake at all.
 While input streams in, passes are at most one per `batch_s`: events keep
 their own times, so batching changes no decision.
@@ -32,7 +35,7 @@ import select
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .clock import Clock, ClockWatch, SystemClock
 from .config import Config
@@ -40,6 +43,9 @@ from .errors import ConfigError, StoreError
 from .inputs import InputSource
 from .inputs.tap import Tap
 from .session import Delivered, Session
+
+if TYPE_CHECKING:
+    from .control import Controller
 
 log = logging.getLogger("micromove")
 
@@ -63,6 +69,7 @@ class DaemonStore(Protocol):
         error: str | None = None,
     ) -> int: ...
     def set_delivered(self, delivery_id: int, delivered: bool, error: str | None = None) -> None: ...
+    def add_confirmation(self, t: float, cue_id: str, delivery_id: int | None, kind: str) -> None: ...
     def get_state(self, key: str) -> str | None: ...
     def set_state(self, key: str, value: str) -> None: ...
     def flush(self) -> None: ...
@@ -177,8 +184,12 @@ class Daemon:
         flush_s: float = FLUSH_S,
         batch_s: float = BATCH_S,
         stale_s: float = STALE_S,
+        control_socket: Path | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
+        # control.py: the socket (when given), pause/snooze, the check-in reminder.
+        self.control_socket = control_socket
+        self.control: Controller | None = None
         self.waker = waker or Waker()
         self.store = store
         self.source = source
@@ -217,6 +228,11 @@ class Daemon:
         self.source.start(self.tap)
         self._t = max(self._t, self.clock.now())
         self.session.start(self._t)
+        if self.control_socket is not None:
+            from .control import Controller
+
+            self.control = Controller(self, self.control_socket)
+            self.control.start(self._t)
         log.info("watching input (%s)", self.source.name)
 
     def run(self) -> int:
@@ -226,7 +242,8 @@ class Daemon:
             while self._stop_reason is None:
                 timeout = self._timeout()
                 woke = self.waker.wait(timeout)
-                if woke and self.batch_s > 0 and self._stop_reason is None:
+                control_waits = self.control is not None and self.control.waiting()
+                if woke and self.batch_s > 0 and self._stop_reason is None and not control_waits:
                     hold = self.batch_s - (self.clock.now() - self._last_pass)
                     if timeout is not None:
                         hold = min(hold, timeout)
@@ -249,6 +266,9 @@ class Daemon:
         if self._dirty_since is not None:
             f = self._dirty_since + self.flush_s - now
             best = f if best is None else min(best, f)
+        c = self.control.next_deadline() if self.control is not None else None
+        if c is not None:
+            best = c - now if best is None else min(best, c - now)
         return None if best is None else max(0.0, best)
 
     # ----------------------------------------------------------- one pass
@@ -272,6 +292,8 @@ class Daemon:
             self._reload_requested = False
             self._reload(now)
         self._take_results()
+        if self.control is not None:
+            self.control.on_pass(now)
         if not self.source.alive():
             log.error(
                 "input is no longer watched (%s): flushing and exiting so that the service "
@@ -345,6 +367,7 @@ class Daemon:
             log.info("cue set %s %s", ", ".join(cues), why)
             if did is not None:
                 self.store.set_delivered(did, False, why)
+                self.session.not_delivered(did)
             return
         try:
             title, body = self.formatter(dv)
@@ -380,11 +403,15 @@ class Daemon:
             log.warning("cue set not delivered (%s): %s", error or "no reason given", ", ".join(cues))
         if did is not None:
             self.store.set_delivered(did, ok, None if ok else (error or "not delivered"))
+            if not ok:
+                self.session.not_delivered(did)
 
     # ----------------------------------------------------------- exit
     def _shutdown(self, rc: int) -> int:
         if self._stop_reason:
             log.info("%s: flushing and exiting", self._stop_reason)
+        if self.control is not None:
+            self.control.stop()  # answers what is queued, removes the socket
         try:
             self.source.stop()
         except Exception as exc:  # noqa: BLE001
@@ -393,11 +420,16 @@ class Daemon:
         now = max(self.clock.now(), self._t)
         self.session.advance(now)
         self._t = now
+        self._take_results()
         clock = self.clock
-        deadline = clock.now() + RESULT_WAIT_S
-        while self.in_flight and clock.now() < deadline:
-            self.waker.wait(max(0.0, deadline - clock.now()))
-            self._take_results()
+        if self.in_flight:
+            # Counts first: a second signal or a SIGKILL while we wait for
+            # the notifier must not cost what was already counted.
+            self._flush(now)
+            deadline = clock.now() + RESULT_WAIT_S
+            while self.in_flight and clock.now() < deadline:
+                self.waker.wait(max(0.0, deadline - clock.now()))
+                self._take_results()
         for did, cues in list(self.in_flight.items()):
             self._record(did, cues, False, "micromove stopped before the notifier answered")
         self.in_flight.clear()

@@ -21,7 +21,8 @@ from typing import Protocol
 
 from . import progression
 from .config import Config
-from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, StretchEnded
+from .confirm import Confirmations
+from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
 
 log = logging.getLogger("micromove")
 
@@ -44,6 +45,7 @@ class StoreWriter(Protocol):
         delivered: bool | None,
         error: str | None = None,
     ) -> int: ...
+    def add_confirmation(self, t: float, cue_id: str, delivery_id: int | None, kind: str) -> None: ...
     def get_state(self, key: str) -> str | None: ...
     def set_state(self, key: str, value: str) -> None: ...
     def flush(self) -> None: ...
@@ -93,8 +95,14 @@ class Session:
         self._explicit_start = progression_start
         self.engine = Engine(config.engine_config(lambda _id: False))
         self._midnight_t = math.inf
+        # trigger -> (engine start, wall start) of an open stretch that began
+        # before a clock change: it keeps the wall start it had (one row, and
+        # its wall length is its engine length, never negative).
+        self._anchors: dict[str, tuple[float, float]] = {}
         self.decisions: list[Decision] = []  # only kept while keep_decisions
         self.keep_decisions = False
+        # Done and likely-done confirmations (confirm.py); needs a store to write to.
+        self.confirm: Confirmations | None = Confirmations(self._confirmed) if store is not None else None
 
     # ----------------------------------------------------------- start, day
     def start(self, t: float) -> None:
@@ -154,6 +162,10 @@ class Session:
 
     def rebase(self, wall_offset: float, t: float) -> None:
         """The wall clock moved against engine time (clock change): remap."""
+        for trig in TRIGGERS:
+            s = self.engine.stretch(trig)
+            if s is not None and trig not in self._anchors:
+                self._anchors[trig] = (s.start, s.start + self.wall_offset)
         self.wall_offset = wall_offset
         self._midnight_t = next_local_midnight(t + wall_offset) - wall_offset
 
@@ -173,6 +185,8 @@ class Session:
         out = self.engine.feed(t, kind)
         if out:
             self._handle(out)
+        if self.confirm is not None:
+            self.confirm.input(t)
 
     def advance(self, t: float, inclusive: bool = True) -> None:
         """Let engine time pass to `t` (midnights included)."""
@@ -186,6 +200,8 @@ class Session:
             out = self.engine.advance(t)
             if out:
                 self._handle(out)
+            if self.confirm is not None:
+                self.confirm.advance(t)
 
     def next_deadline(self) -> float | None:
         d = self.engine.next_deadline()
@@ -219,14 +235,24 @@ class Session:
                         [(c.cue, c.trigger, c.stretch_s) for c in d.cues],
                         True if self.assume_delivered else None,
                     )
+                    if self.confirm is not None:
+                        self.confirm.delivered(did, d.t, [c.cue for c in d.cues])
                 if self.deliver is not None:
                     self.deliver(Delivered(d, wall, did))
             elif isinstance(d, StretchEnded):
-                if self.store is not None:
-                    s = d.stretch
-                    self.store.put_stretch(s.trigger, s.start + self.wall_offset, s.last + self.wall_offset)
+                self._put_stretch(d.stretch)
+                self._anchors.pop(d.stretch.trigger, None)
             elif isinstance(d, Dropped):
                 log.debug("stretch %s ended: dropped %s", d.trigger, ", ".join(d.cues))
+
+    def _confirmed(self, t: float, cue_id: str, delivery_id: int, kind: str) -> None:
+        if self.store is not None:
+            self.store.add_confirmation(t + self.wall_offset, cue_id, delivery_id, kind)
+
+    def not_delivered(self, delivery_id: int | None) -> None:
+        """A cue set was never shown: no "likely done" for it, and `done` skips it."""
+        if self.confirm is not None and delivery_id is not None:
+            self.confirm.failed(delivery_id)
 
     def flush(self) -> None:
         """Hand counts and the open stretches to the store and write them."""
@@ -238,5 +264,15 @@ class Session:
         for trig in TRIGGERS:
             s = self.engine.stretch(trig)
             if s is not None:
-                self.store.put_stretch(trig, s.start + self.wall_offset, s.last + self.wall_offset)
+                self._put_stretch(s)
         self.store.flush()
+
+    def _put_stretch(self, s: Stretch) -> None:
+        if self.store is None:
+            return
+        anchor = self._anchors.get(s.trigger)
+        if anchor is not None and anchor[0] == s.start:
+            start = anchor[1]
+        else:
+            start = s.start + self.wall_offset
+        self.store.put_stretch(s.trigger, start, start + (s.last - s.start))

@@ -381,13 +381,42 @@ def _regions_line(regions: dict[str, dict[str, int]]) -> str:
     return "Cues by region: " + ", ".join(parts)
 
 
+def _regions_table(
+    regions: dict[str, dict[str, int]], today: dict[str, dict[str, int]] | None, period: str
+) -> list[str]:
+    """Cues delivered, done and likely done per body region (and today's, when shown)."""
+    if not regions and not today:
+        return ["Cues by region: none delivered"]
+    names = sorted(set(regions) | set(today or {}))
+    head = ["Cues by region", f"{period}: cues", "done", "likely"]
+    if today is not None:
+        head += ["today: cues", "done", "likely"]
+    zero = {"cues": 0, "done": 0, "likely": 0}
+    body = []
+    for name in names:
+        r = regions.get(name, zero)
+        row = [f"  {name}", _num(r["cues"]), _num(r["done"]), _num(r["likely"])]
+        if today is not None:
+            t = today.get(name, zero)
+            row += [_num(t["cues"]), _num(t["done"]), _num(t["likely"])]
+        body.append(row)
+    widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
+    return [
+        "  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]).rstrip()
+        for r in (head, *body)
+    ]
+
+
 def _heatmap(conn: sqlite3.Connection, first: date, last: date) -> list[str]:
     hours = report(conn, first, last, by="hour")["hours"]
     per: dict[str, dict[int, int]] = {}
     for h in hours:
         d, hh = h["hour"].split("T")
         per.setdefault(d, {})[int(hh)] = h["active_minutes"]
-    lines = ["Activity by hour (active minutes in the hour: ' ' none ... '█' all 60)", "            " + "".join(f"{h:<3d}" for h in range(0, 24, 3)).rstrip()]
+    lines = [
+        "Activity by hour (minutes with input in the hour: '·' none, '▁' a few ... '█' all 60)",
+        "            " + "".join(f"{h:<3d}" for h in range(0, 24, 3)).rstrip(),
+    ]
     d = first
     while d <= last:
         row = per.get(d.isoformat(), {})
@@ -456,20 +485,24 @@ def render_human(
             d += timedelta(days=1)
         rows.append(("7 days", week["totals"]))
         title = f"Last 7 days, {first} to {end}" + ("" if end == today else f" (latest recorded; today is {today})")
-        totals_ = week["totals"]
+        regions = _regions_table(
+            week["totals"]["regions"],
+            by_date[today.isoformat()]["regions"] if today.isoformat() in by_date else ({} if end == today else None),
+            "7 days",
+        )
         trend_days = report(conn, end - timedelta(days=13), end)["days"]
     else:
         days = rep["days"]
         if not days:
             return out[0] + "\nnothing recorded in that range\n"
         rows = [(f"{date.fromisoformat(x['date']).strftime('%a')} {x['date']}", x) for x in days]
-        rows.append((f"{len(days)} days", rep["totals"]))
+        rows.append((f"{len(days)} day" + ("s" if len(days) != 1 else ""), rep["totals"]))
         end = date.fromisoformat(days[-1]["date"])
         first = end - timedelta(days=6)
         title = f"{days[0]['date']} to {days[-1]['date']}"
-        totals_ = rep["totals"]
+        regions = _regions_table(rep["totals"]["regions"], None, rows[-1][0])
         trend_days = days
-    out += ["", title, *_table(rows), "", _regions_line(totals_["regions"]), ""]
+    out += ["", title, *_table(rows), "", *regions, ""]
     out += _heatmap(conn, first, end)
     out += ["", _trend(trend_days)]
     return "\n".join(out) + "\n"

@@ -160,6 +160,7 @@ def _move_aside(path: Path, why: str) -> Path:
             side = f"{path}{suffix}"
             if os.path.exists(side):
                 os.rename(side, f"{aside}{suffix}")
+        _tighten(aside)  # it holds the same private data as before
     except OSError as exc:
         raise StoreError(f"{path} is damaged ({why}) and cannot be moved aside: {exc.strerror}") from None
     _log_warning("database %s is damaged (%s): moved it to %s and started a new one", path, why, aside)
@@ -189,7 +190,7 @@ def _integrity_problem(conn: sqlite3.Connection) -> str | None:
     except sqlite3.DatabaseError as exc:
         return str(exc)
     if rows != [("ok",)]:
-        first = str(rows[0][0]) if rows else "no answer"
+        first = " ".join(str(rows[0][0]).split()) if rows else "no answer"
         return f"quick_check: {first}"
     return None
 
@@ -309,6 +310,44 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot create a new database {_db_error(p, exc)}") from None
         return conn
+
+    @classmethod
+    def open_existing(cls, path: str | os.PathLike[str]) -> Store:
+        """A short second writer beside a running daemon (`mmctl checkin`).
+
+        Opens a database that already exists at the current schema version:
+        no migration, no journal-mode change, no integrity check and never a
+        move aside (the daemon owns those). Its `flush` is one short
+        `BEGIN IMMEDIATE` transaction that waits up to BUSY_TIMEOUT_S for the
+        daemon's. StoreError for a missing file or another schema version.
+        """
+        from pathlib import Path
+
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise StoreError(f"no database at {p}")
+        conn: sqlite3.Connection | None = None
+        try:
+            with _private_umask():
+                conn = _connect(p)
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version != SCHEMA_VERSION:
+                newer = version > SCHEMA_VERSION
+                raise StoreError(
+                    f"{p} has schema version {version}; "
+                    + ("upgrade micromove" if newer else "start micromove (`mmctl run`) once to bring it up to date")
+                    + "; the database was left untouched"
+                )
+            next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]) + 1
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise StoreError(f"cannot use the database {_db_error(p, exc)}") from None
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        return cls(p, conn, next_id)
 
     # ---------------------------------------------------------------- writes
     def add_counts(self, counts: dict[int, list[float]]) -> None:

@@ -42,6 +42,8 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
     for n, line in enumerate(lines, 1):
         try:
             obj = loads(line)
+        except RecursionError:
+            raise TraceError(source, n, "not valid JSON (nested too deeply)") from None
         except ValueError as exc:
             if not line.strip():
                 continue

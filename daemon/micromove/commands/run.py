@@ -47,10 +47,14 @@ def _make_notifier(cfg: Any) -> Any:
 
 
 def _thread_excepthook(log: Any) -> Any:
+    from ..logsetup import describe_exception
+
     def hook(a: threading.ExceptHookArgs) -> None:
-        # One line, never a traceback with locals: type and message only.
+        # One line, never a traceback: an input library's exception may carry
+        # a key or a position in its message, so describe_exception decides.
         name = a.thread.name if a.thread is not None else "?"
-        log.error("thread %s ended: %s: %s", name, a.exc_type.__name__, str(a.exc_value)[:200])
+        what = describe_exception(a.exc_value) if a.exc_value is not None else a.exc_type.__name__
+        log.error("thread %s ended: %s", name, what)
 
     return hook
 
@@ -95,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             notifier=notifier,
             waker=waker,
             reload=lambda: _load(args),
+            control_socket=paths.socket_path(),
         )
         signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))

@@ -16,6 +16,10 @@ Backends, chosen by `input.backend` (`select`):
   a Wayland session -> evdev if the devices can be read, else an error that
   says what to do (pynput sees nothing from native Wayland windows, and we
   never pretend to watch).
+
+`MICROMOVE_EVDEV_DEVICES` (a glob, default /dev/input/event*) names the
+devices the evdev backend considers: for tests, and for machines that put
+their input devices elsewhere.
 """
 
 from __future__ import annotations
@@ -53,10 +57,10 @@ class InputSource(Protocol):
         ...
 
 
-def _evdev() -> EvdevSource:
-    from .evdev import EvdevSource
+def _evdev(env: Mapping[str, str]) -> EvdevSource:
+    from .evdev import DEV_GLOB, EvdevSource
 
-    return EvdevSource()
+    return EvdevSource(env.get("MICROMOVE_EVDEV_DEVICES") or DEV_GLOB)
 
 
 def is_wayland(env: Mapping[str, str]) -> bool:
@@ -94,26 +98,27 @@ def select(
         return PynputSource()
 
     if backend == "evdev":
-        return evdev_source or _evdev()
+        return evdev_source or _evdev(env)
 
     if backend != "auto":
         raise InputError(f"input.backend: unknown backend {backend!r} (auto, x11 or evdev)")
 
     if is_wayland(env):
-        src = evdev_source or _evdev()
+        src = evdev_source or _evdev(env)
         problem = src.probe()
         if problem is None:
             return src
         raise InputError(
             "Wayland session: X11 input (pynput) sees nothing from native Wayland windows, "
-            f"and the evdev backend cannot be used: {problem}. Then restart micromove; "
-            "or set input.backend: x11 to count only what X11 (XWayland) windows see"
+            f"and the evdev backend cannot be used: {problem}. Fix that and restart micromove "
+            "(systemctl --user restart micromove); or set input.backend: x11 in the config "
+            "to count only what X11 (XWayland) windows see"
         )
     if env.get("DISPLAY"):
         from .x11 import PynputSource
 
         return PynputSource()
-    src = evdev_source or _evdev()
+    src = evdev_source or _evdev(env)
     if src.probe() is None:
         return src
     raise InputError(

@@ -29,6 +29,7 @@ import select
 import threading
 from typing import Any
 
+from ..logsetup import describe_exception
 from . import EVDEV_PERMISSION_HINT, InputError
 from .tap import RelativeJitterFilter, Tap
 
@@ -119,7 +120,12 @@ class EvdevSource:
             opener = evdev.InputDevice
         paths = self._paths()
         if not paths:
-            raise InputError(f"no input devices under {os.path.dirname(self.pattern)}")
+            folder = os.path.dirname(self.pattern)
+            raise InputError(
+                f"no input devices under {folder}: run micromove on the machine the keyboard "
+                f"and mouse are attached to (not in a container), and to read them "
+                f"{EVDEV_PERMISSION_HINT}"
+            )
         opened: list[Any] = []
         for path in paths:
             try:
@@ -187,7 +193,7 @@ class EvdevSource:
                         raise
             why = "every input device went away"
         except BaseException as exc:  # noqa: BLE001
-            why = f"{type(exc).__name__}: {str(exc)[:120]}"
+            why = describe_exception(exc)
         finally:
             if not self._stopping:
                 self._failure = why

@@ -30,6 +30,7 @@ import threading
 import time
 from typing import Any
 
+from ..logsetup import describe_exception
 from . import InputError
 from .tap import JitterFilter, Tap
 
@@ -71,10 +72,14 @@ class PynputSource:
                     try:
                         super().run()
                     except BaseException as exc:  # noqa: BLE001
-                        source._died(f"{type(exc).__name__}: {str(exc)[:120]}")
+                        source._died(describe_exception(exc))
                         return
                     source._died("the listener stopped")
 
+            # pynput names each listener's logger after its class's module:
+            # keep ours under "pynput" (silenced by logsetup), not "micromove".
+            Watched.__module__ = base.__module__
+            Watched.__name__ = Watched.__qualname__ = base.__name__
             return Watched
 
         jitter = JitterFilter(3.0)
@@ -112,12 +117,22 @@ class PynputSource:
             for lst in self._listeners:
                 lst.start()
             self._wait_ready()
+            self._quiet_xlib()
         except InputError:
             self.stop()
             raise
         except Exception as exc:  # noqa: BLE001
             self.stop()
-            raise InputError(f"cannot start the pynput listeners: {type(exc).__name__}: {exc}") from None
+            raise InputError(f"cannot start the pynput listeners: {describe_exception(exc)}") from None
+
+    def _quiet_xlib(self) -> None:
+        """Xlib prints protocol errors raw on stderr (e.g. BadRecordContext while a
+        listener whose connection the server dropped is stopped): expected, and the
+        daemon logs the failure itself, so they are dropped."""
+        for lst in self._listeners:
+            conn = getattr(lst, "_display_stop", None)
+            if conn is not None and hasattr(conn, "set_error_handler"):
+                conn.set_error_handler(lambda *_a: None)
 
     def _wait_ready(self) -> None:
         """Wait until both listeners are ready, or fail clearly if one died."""
@@ -147,6 +162,11 @@ class PynputSource:
     def stop(self) -> None:
         self._stopping = True
         for lst in self._listeners:
+            if not self.macos and getattr(lst, "_context", None) is None:
+                # No RECORD context yet (the listener died at start, e.g. an X
+                # server without RECORD, or is not ready): pynput's stop() would
+                # wait for it to become ready, for ever. Nothing to disable.
+                continue
             with contextlib.suppress(Exception):  # already gone
                 lst.stop()
             # pynput's X11 stop sends the disable request on the busy record
