@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from _mmctl import mmctl, one_error_line
 from micromove import __version__, cli
 
-AVAILABLE = sorted(cli._available())
+AVAILABLE = sorted(cli.COMMANDS)
 
 
-def test_available_commands_include_simulate() -> None:
-    assert "simulate" in AVAILABLE
+def test_every_command_has_its_module() -> None:
+    for name, (mod, _help) in cli.COMMANDS.items():
+        assert importlib.util.find_spec(f"micromove.commands.{mod}") is not None, name
+
+
+def test_running_one_command_builds_only_its_parser() -> None:
+    # `mmctl stats` must start fast: the other commands' parsers are not built.
+    sub = next(a for a in cli.build_parser("stats")._actions if a.dest == "command")
+    assert sorted(sub.choices) == ["stats"]  # type: ignore[attr-defined]
+    sub = next(a for a in cli.build_parser(None)._actions if a.dest == "command")
+    assert sorted(sub.choices) == AVAILABLE  # type: ignore[attr-defined]
+
+
+def test_top_level_help_before_a_command_lists_every_command() -> None:
+    proc = mmctl("-h", "stats")
+    assert proc.returncode == 0
+    for name in AVAILABLE:
+        assert f"\n    {name}" in proc.stdout, name
 
 
 def test_help_lists_every_available_command() -> None:
