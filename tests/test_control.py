@@ -35,14 +35,13 @@ from desktop import (  # noqa: F401
     type_text,
     xvfb_fixture,
 )
+from fakes import WALL0, FakeClock, FakeSource
 from micromove import catalog, control, reminder
 from micromove import config as config_mod
 from micromove.confirm import LIKELY_MIN_S, Confirmations, NothingToMark
 from micromove.errors import UsageError
 from micromove.session import Session
 from micromove.store import Store
-
-WALL0 = 1_767_000_000.0  # wall time at engine time 0 in unit tests
 
 
 def cfg_text(cues: dict[str, float], *, pause: float = 1, break_s: float = 60, max_defer: float = 60,
@@ -330,36 +329,6 @@ def test_simulate_db_records_likely_done(tmp_path: Path) -> None:
 
 
 # ====================================================================== check-in reminder
-class Clock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def now(self) -> float:
-        return self.t
-
-    def wall(self) -> float:
-        return self.t + WALL0
-
-    def awake(self) -> float:
-        return self.t
-
-
-class Source:
-    name = "fake"
-
-    def start(self, tap: Any) -> None:
-        self.tap = tap
-
-    def stop(self) -> None:
-        pass
-
-    def alive(self) -> bool:
-        return True
-
-    def failure(self) -> str | None:
-        return None
-
-
 class Notifier:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
@@ -377,8 +346,8 @@ def loop_fixture(tmp_path: Path) -> Iterator[Any]:
 
     cfg = config_mod.from_text(cfg_text({}, pause=3, break_s=120), "t.yaml")
     store = Store.open(tmp_path / "d.db")
-    clock, notifier = Clock(), Notifier()
-    d = Daemon(cfg, store=store, source=Source(), notifier=notifier, clock=clock, batch_s=0)
+    clock, notifier = FakeClock(1000.0), Notifier()
+    d = Daemon(cfg, store=store, source=FakeSource(), notifier=notifier, clock=clock, batch_s=0)
     d.start()
     d.control = control.Controller(d, None)
     d.control.start(d._t)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes import START, WALL0, FakeClock, FakeSource
 from micromove import catalog
 from micromove import config as config_mod
 from micromove.config import Config
@@ -22,9 +23,6 @@ from micromove.daemon import AlreadyRunning, Daemon, acquire_lock, release_lock
 from micromove.inputs.tap import Tap
 from micromove.session import Delivered
 from micromove.store import Store
-
-START = 1_000.0  # engine (boot-clock) time when the daemon starts
-WALL0 = 1_767_000_000.0  # wall time at engine time 0
 
 
 def short_config(extra: str = "", **cues: tuple[float, str]) -> Config:
@@ -44,24 +42,6 @@ def short_config(extra: str = "", **cues: tuple[float, str]) -> Config:
         else:
             lines.append(f"  {cid}: {{enabled: false}}")
     return config_mod.from_text("\n".join(lines) + "\n" + extra, "test.yaml")
-
-
-class FakeClock:
-    """Engine time t; wall = t + offset; `awake` stops while 'asleep'."""
-
-    def __init__(self, t: float = START, offset: float = WALL0) -> None:
-        self.t = t
-        self.offset = offset
-        self.slept = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def wall(self) -> float:
-        return self.t + self.offset
-
-    def awake(self) -> float:
-        return self.t - self.slept
 
 
 class ScriptedWaker:
@@ -119,32 +99,6 @@ class ScriptedWaker:
             self.clock.t = max(self.clock.t, at)
             fn()
         self.clock.t = limit
-
-
-class FakeSource:
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.tap: Tap | None = None
-        self.dead: str | None = None
-        self.stopped = False
-
-    def start(self, tap: Tap) -> None:
-        self.tap = tap
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    def alive(self) -> bool:
-        return self.dead is None and not self.stopped
-
-    def failure(self) -> str | None:
-        return self.dead
-
-    def die(self, why: str) -> None:
-        self.dead = why
-        assert self.tap is not None
-        self.tap.poke()
 
 
 class FakeNotifier:

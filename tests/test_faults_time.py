@@ -36,11 +36,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from _mmctl import mmctl
+from fakes import FakeClock, FakeSource
 from micromove import catalog
 from micromove import config as config_mod
 from micromove.config import Config
 from micromove.daemon import Daemon
-from micromove.inputs.tap import Tap
 from micromove.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -60,26 +60,10 @@ def local(iso: str) -> float:
     return datetime.fromisoformat(iso).replace(tzinfo=BERLIN).timestamp()
 
 
-class Clock:
-    def __init__(self, wall_at_start: float) -> None:
-        self.t = START
-        self.offset = wall_at_start - START
-        self.slept = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def wall(self) -> float:
-        return self.t + self.offset
-
-    def awake(self) -> float:
-        return self.t - self.slept
-
-
 class Waker:
     """The loop's sleep on the virtual clock: runs scripted actions at their engine times."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
         self.script: list[tuple[float, int, Callable[[], None]]] = []
         self.flag = False
@@ -118,22 +102,6 @@ class Waker:
         pass
 
 
-class Source:
-    name = "scripted"
-
-    def start(self, tap: Tap) -> None:
-        self.tap = tap
-
-    def stop(self) -> None:
-        pass
-
-    def alive(self) -> bool:
-        return True
-
-    def failure(self) -> str | None:
-        return None
-
-
 class Notifier:
     def __init__(self) -> None:
         self.sent: list[str] = []
@@ -152,7 +120,7 @@ def config(break_s: float = 120) -> Config:
 
 class Run:
     def __init__(self, tmp: Path, wall_at_start: float, cfg: Config | None = None) -> None:
-        self.clock = Clock(wall_at_start)
+        self.clock = FakeClock(START, wall_at_start - START)
         self.waker = Waker(self.clock)
         self.notifier = Notifier()
         self.db = tmp / "micromove.db"
@@ -160,7 +128,7 @@ class Run:
         self.daemon = Daemon(
             cfg or config(),
             store=self.store,
-            source=Source(),
+            source=FakeSource(),
             notifier=self.notifier,
             clock=self.clock,
             waker=self.waker,  # type: ignore[arg-type]

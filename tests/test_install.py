@@ -553,3 +553,23 @@ def test_python_dash_m_finds_the_installed_mmctl_script(cli: Cli) -> None:
     exe = exec_start(proc.stdout).removesuffix(" run")
     assert os.path.isabs(exe) and os.access(exe, os.X_OK)
     assert Path(exe).name == "mmctl"
+
+
+def test_a_session_bus_without_a_systemd_user_manager(tmp_path: Path) -> None:
+    """Real parts: the real systemctl against a real private session bus that has
+    no systemd on it (a desktop session started without systemd). Not a failure:
+    the unit is installed and the person is told exactly what to run."""
+    from desktop import desktop_env, need, running_bus
+
+    need("systemctl")
+    need("dbus-daemon")
+    home = tmp_path / "home"
+    with running_bus() as bus:
+        env = desktop_env(None, bus, home)
+        proc = subprocess.run(
+            [*mmctl_command(), "install"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert (home / ".config" / "systemd" / "user" / "micromove.service").exists()
+    assert "org.freedesktop.systemd1" in proc.stdout  # systemctl's own reason, passed on
+    assert "systemctl --user enable --now micromove.service" in proc.stdout

@@ -12,11 +12,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
 from .errors import ConfigError, TraceError, UsageError
+
+TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
+if TYPE_CHECKING:
+    from typing import Any
 
 # name -> (module under micromove.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -37,7 +42,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, minus its `import shutil` (with bz2 and lzma: a
+    quarter of a bare interpreter's start) just to learn the terminal width,
+    which argparse asks for whenever an argument is added."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:  # fmt: skip
+        if width is None:
+            try:
+                width = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+                except (AttributeError, OSError, ValueError):
+                    width = 80
+            width -= 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
 

@@ -207,7 +207,16 @@ def _unreachable(res: ManagerResult) -> bool:
     if res.returncode in (124, 126, 127):
         return True
     err = res.stderr
-    return "Failed to connect to" in err or "not been booted with systemd" in err
+    return any(
+        s in err
+        for s in (
+            "Failed to connect to",
+            "not been booted with systemd",
+            # A session bus without a systemd user manager on it.
+            "org.freedesktop.systemd1 was not provided",
+            "Service name org.freedesktop.systemd1",
+        )
+    )
 
 
 def _systemctl(*args: str) -> ManagerResult:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from typing import Any
 
 from ..errors import StoreError, UsageError
+
+TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def configure(p: argparse.ArgumentParser, name: str) -> None:
