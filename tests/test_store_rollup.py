@@ -142,3 +142,20 @@ def _label(t: float, offset_s: int) -> str:
     import time
 
     return time.strftime("%Y-%m-%dT%H", time.gmtime(t + offset_s))
+
+
+def test_upgrade_is_logged_once_and_a_new_database_quietly(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    caplog.set_level(logging.INFO, logger="micromove")
+    Store.open(tmp_path / "new.db").close()
+    assert "upgraded" not in caplog.text
+    db = tmp_path / "v1.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(store_mod.MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+    conn.close()
+    Store.open(db).close()
+    assert f"schema upgraded from version 1 to {SCHEMA_VERSION}" in caplog.text
+    caplog.clear()
+    Store.open(db).close()
+    assert "upgraded" not in caplog.text

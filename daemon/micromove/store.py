@@ -592,10 +592,12 @@ def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             raise StoreError(f"{path}: schema migration {v} -> {v + 1} failed: {exc}") from None
-        if v:
-            import logging
+    if 0 < version < SCHEMA_VERSION:  # an older database (a new one is simply created)
+        import logging
 
-            logging.getLogger("micromove").info("database %s: schema upgraded to version %d", path, v + 1)
+        logging.getLogger("micromove").info(
+            "database %s: schema upgraded from version %d to %d", path, version, SCHEMA_VERSION
+        )
 
 
 # ----------------------------------------------------------------- readers
