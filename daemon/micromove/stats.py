@@ -230,16 +230,23 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     # each with whether it was confirmed done / likely done; bucketed here.
     import bisect
 
-    last_edge = edges[-1]
-    for t, ok, cue_id, done, likely in conn.execute(
-        "SELECT v.t, coalesce(v.delivered = 1, 0), c.cue_id, coalesce(k.done, 0), coalesce(k.likely, 0)"
-        " FROM deliveries v JOIN delivery_cues c ON c.delivery_id = v.id"
-        " LEFT JOIN (SELECT delivery_id, cue_id, max(kind = 'done') AS done, max(kind = 'likely') AS likely"
-        "  FROM confirmations WHERE delivery_id IS NOT NULL GROUP BY delivery_id, cue_id) k"
-        "  ON k.delivery_id = c.delivery_id AND k.cue_id = c.cue_id"
-        " WHERE v.t >= ? AND v.t < ?",
-        (edges[0], last_edge),
+    # (A plain join plus a set lookup: half the time of joining the
+    # confirmations in SQL. All of them: there is at most one per cue shown.)
+    done_set: set[tuple[int, str]] = set()
+    likely_set: set[tuple[int, str]] = set()
+    for did, cid, kind in conn.execute(
+        "SELECT delivery_id, cue_id, kind FROM confirmations WHERE delivery_id IS NOT NULL"
     ):
+        (done_set if kind == "done" else likely_set).add((did, cid))
+    for t, delivered, did, cue_id in conn.execute(
+        "SELECT v.t, v.delivered, c.delivery_id, c.cue_id"
+        " FROM deliveries v JOIN delivery_cues c ON c.delivery_id = v.id WHERE v.t >= ? AND v.t < ?",
+        (edges[0], edges[-1]),
+    ):
+        ok = delivered == 1
+        key = (did, cue_id)
+        done = key in done_set
+        likely = key in likely_set
         o = out[bisect.bisect_right(edges, t) - 1]
         if not ok:
             o["cues_undelivered"] += 1
