@@ -18,8 +18,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from _mmctl import mmctl_command
-from micromove import catalog
+from _mmctl import config_yaml, mmctl_command
 
 START_TIMEOUT_S = 20.0
 
@@ -42,23 +41,10 @@ def short_config_text(
     timeout_s: float | None = None,
 ) -> str:
     """A config whose cues come due within seconds (every other cue disabled)."""
-    cues = cues if cues is not None else {"hands.wrist_pulse": (0.02, "typing")}
-    lines = [
-        f"pause: {{min_s: {min_s}, max_defer_s: {max_defer_s}}}",
-        f"activity: {{break_s: {break_s}}}",
-        f"notify: {{min_gap_s: {min_gap_s}"
-        + (f", timeout_s: {timeout_s}" if timeout_s is not None else "")
-        + "}",
-        "progression: {enabled: false}",
-        "cues:",
-    ]
-    for cid in catalog.IDS:
-        if cid in cues:
-            every, trig = cues[cid]
-            lines.append(f"  {cid}: {{enabled: true, every_min: {every}, trigger: {trig}}}")
-        else:
-            lines.append(f"  {cid}: {{enabled: false}}")
-    return "\n".join(lines) + "\n"
+    return config_yaml(
+        dict(cues if cues is not None else {"hands.wrist_pulse": (0.02, "typing")}),
+        min_s=min_s, max_defer_s=max_defer_s, break_s=break_s, min_gap_s=min_gap_s, timeout_s=timeout_s,
+    )  # fmt: skip
 
 
 def write_config(home: Path, text: str) -> Path:

@@ -56,3 +56,40 @@ def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr
     return lines[0]
+
+
+def config_yaml(
+    cues: dict[str, float] | dict[str, tuple[float, str]],
+    *,
+    min_s: float,
+    max_defer_s: float,
+    break_s: float,
+    min_gap_s: float,
+    timeout_s: float | None = None,
+    reminder: bool | None = None,
+    extra: str = "",
+) -> str:
+    """A config with progression off where only `cues` run (id -> every_min, or
+    (every_min, trigger)); every other cue is disabled. One line per section,
+    in the example config's order."""
+    from micromove import catalog
+
+    notify = f"min_gap_s: {min_gap_s}" + (f", timeout_s: {timeout_s}" if timeout_s is not None else "")
+    lines = [
+        f"pause: {{min_s: {min_s}, max_defer_s: {max_defer_s}}}",
+        f"activity: {{break_s: {break_s}}}",
+        f"notify: {{{notify}}}",
+        "progression: {enabled: false}",
+    ]
+    if reminder is not None:
+        lines.append(f"checkin: {{reminder: {str(reminder).lower()}}}")
+    lines.append("cues:")
+    for cid in catalog.IDS:
+        rule = cues.get(cid)
+        if rule is None:
+            lines.append(f"  {cid}: {{enabled: false}}")
+        elif isinstance(rule, tuple):
+            lines.append(f"  {cid}: {{enabled: true, every_min: {rule[0]}, trigger: {rule[1]}}}")
+        else:
+            lines.append(f"  {cid}: {{enabled: true, every_min: {rule}}}")
+    return "\n".join(lines) + "\n" + extra

@@ -25,8 +25,8 @@ F811):
 (`from desktop import xvfb` works too: plain aliases exist at the bottom.)
 
 Fixtures:
-    xvfb / xvfb_module / xvfb_session                 -> display string, e.g. ":57"
-    session_bus / session_bus_module / session_bus_session -> bus address
+    xvfb / xvfb_module                                 -> display string, e.g. ":57"
+    session_bus / session_bus_module                  -> bus address
     notify_server (function scope, needs session_bus)  -> NotifyServer, mode "ok"
         (indirect parametrisation picks the mode:
          @pytest.mark.parametrize("notify_server", ["hang"], indirect=True))
@@ -174,13 +174,6 @@ def xvfb_module_fixture() -> Iterator[str]:
         yield display
 
 
-@pytest.fixture(scope="session", name="xvfb_session")
-def xvfb_session_fixture() -> Iterator[str]:
-    """One X display shared by the whole run."""
-    with running_xvfb() as display:
-        yield display
-
-
 # ------------------------------------------------------------------ session bus
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -283,12 +276,6 @@ def session_bus_fixture() -> Iterator[str]:
 
 @pytest.fixture(scope="module", name="session_bus_module")
 def session_bus_module_fixture() -> Iterator[str]:
-    with running_bus() as address:
-        yield address
-
-
-@pytest.fixture(scope="session", name="session_bus_session")
-def session_bus_session_fixture() -> Iterator[str]:
     with running_bus() as address:
         yield address
 
@@ -545,10 +532,8 @@ def desktop_fixture(
 # `*_fixture` names: a test parameter called `xvfb` then shadows nothing (ruff F811).
 xvfb = xvfb_fixture
 xvfb_module = xvfb_module_fixture
-xvfb_session = xvfb_session_fixture
 session_bus = session_bus_fixture
 session_bus_module = session_bus_module_fixture
-session_bus_session = session_bus_session_fixture
 notify_server = notify_server_fixture
 notify_server_factory = notify_server_factory_fixture
 desktop = desktop_fixture

@@ -7,6 +7,11 @@ virtual time. End-to-end tests never use them.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+
 from micromove.inputs.tap import Tap
 
 START = 1_000.0  # engine (boot-clock) time when the daemon starts
@@ -57,3 +62,19 @@ class FakeSource:
         self.dead = why
         assert self.tap is not None
         self.tap.poke()
+
+
+@contextlib.contextmanager
+def local_time_zone(tz: str) -> Iterator[None]:
+    """The process's local time (what the session and stats use) is `tz` meanwhile."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from _mmctl import mmctl, mmctl_command, one_error_line
+from _mmctl import config_yaml, mmctl, mmctl_command, one_error_line
 from desktop import (  # noqa: F401
     Desktop,
     desktop_fixture,
@@ -47,19 +47,7 @@ from micromove.store import Store
 def cfg_text(cues: dict[str, float], *, pause: float = 1, break_s: float = 60, max_defer: float = 60,
              min_gap: float = 0, extra: str = "") -> str:
     """A config with only `cues` enabled (id -> every_min), progression off."""
-    lines = [
-        f"pause: {{min_s: {pause}, max_defer_s: {max_defer}}}",
-        f"activity: {{break_s: {break_s}}}",
-        f"notify: {{min_gap_s: {min_gap}}}",
-        "progression: {enabled: false}",
-        "cues:",
-    ]
-    for cid in catalog.IDS:
-        if cid in cues:
-            lines.append(f"  {cid}: {{enabled: true, every_min: {cues[cid]}}}")
-        else:
-            lines.append(f"  {cid}: {{enabled: false}}")
-    return "\n".join(lines) + "\n" + extra
+    return config_yaml(cues, min_s=pause, max_defer_s=max_defer, break_s=break_s, min_gap_s=min_gap, extra=extra)
 
 
 def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:

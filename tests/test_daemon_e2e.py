@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from _mmctl import mmctl, mmctl_command
+from _mmctl import config_yaml, mmctl, mmctl_command
 from desktop import (  # noqa: F401 - fixtures are used by name
     NotifyServer,
     Xvfb,
@@ -56,22 +56,10 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def config_text(*cues: str, pause_s: float = PAUSE_S, extra: str = "") -> str:
     """A config where only `cues` run, each every EVERY_MIN of its catalog trigger."""
-    from micromove import catalog
-
-    lines = [
-        f"pause: {{min_s: {pause_s}, max_defer_s: 30}}",
-        "activity: {break_s: 20}",
-        "notify: {min_gap_s: 0.5}",
-        "progression: {enabled: false}",
-        "checkin: {reminder: false}",
-        "cues:",
-    ]
-    for cid in catalog.IDS:
-        if cid in cues:
-            lines.append(f"  {cid}: {{enabled: true, every_min: {EVERY_MIN}}}")
-        else:
-            lines.append(f"  {cid}: {{enabled: false}}")
-    return "\n".join(lines) + "\n" + extra
+    return config_yaml(
+        dict.fromkeys(cues, EVERY_MIN), min_s=pause_s, max_defer_s=30, break_s=20, min_gap_s=0.5,
+        reminder=False, extra=extra,
+    )  # fmt: skip
 
 
 def text_of(n: int) -> str:

@@ -9,13 +9,12 @@ import logging
 import math
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from fakes import START, WALL0, FakeClock, FakeSource
+from fakes import START, WALL0, FakeClock, FakeSource, local_time_zone
 from micromove import catalog
 from micromove import config as config_mod
 from micromove.config import Config
@@ -529,13 +528,10 @@ def test_wall_clock_set_back_mid_stretch_keeps_one_stretch_of_its_real_length(
 
 
 @pytest.fixture()
-def cet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def cet() -> Iterator[None]:
     """Local time is Central European (a POSIX rule: no tz database needed)."""
-    monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    with local_time_zone("CET-1CEST,M3.5.0,M10.5.0/3"):
+        yield
 
 
 def test_the_day_rolls_over_at_local_midnight(tmp_path: Path, cet: None) -> None:

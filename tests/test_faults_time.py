@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +35,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from _mmctl import mmctl
-from fakes import FakeClock, FakeSource
+from fakes import START, FakeClock, FakeSource, local_time_zone
 from micromove import catalog
 from micromove import config as config_mod
 from micromove.config import Config
@@ -44,16 +43,12 @@ from micromove.daemon import Daemon
 from micromove.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")
-START = 1_000.0  # engine time when the daemon starts
 
 
 @pytest.fixture(autouse=True)
-def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def berlin() -> Iterator[None]:
+    with local_time_zone("Europe/Berlin"):
+        yield
 
 
 def local(iso: str) -> float:

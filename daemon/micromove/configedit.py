@@ -150,18 +150,7 @@ def write_private(path: Path, text: str) -> None:
             os.umask(old)
     elif folder.resolve() == paths.config_dir().resolve():
         paths.ensure_private_dir(folder)
-    tmp = folder / f".{path.name}.tmp-{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    paths.replace_file(path, text, 0o600)
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -42,7 +42,7 @@ from .config import Config
 from .errors import ConfigError, StoreError
 from .inputs import InputSource
 from .inputs.tap import Tap
-from .session import Delivered, Session
+from .session import Delivered, Session, StoreWriter
 
 if TYPE_CHECKING:
     from .control import Controller
@@ -55,24 +55,11 @@ STALE_S = 60.0  # a cue set decided this late (asleep meanwhile) is recorded, no
 RESULT_WAIT_S = 4.0  # at exit, how long to wait for notifications in flight
 
 
-class DaemonStore(Protocol):
-    """What the daemon needs from the store (micromove.store.Store)."""
+class DaemonStore(StoreWriter, Protocol):
+    """What the daemon needs from the store (micromove.store.Store): what a
+    session writes, plus the notifier's answers and whether data waits."""
 
-    def add_counts(self, counts: dict[int, list[float]]) -> None: ...
-    def put_stretch(self, kind: str, start: float, end: float) -> None: ...
-    def add_delivery(
-        self,
-        t: float,
-        reason: str,
-        cues: list[tuple[str, str, float]],
-        delivered: bool | None,
-        error: str | None = None,
-    ) -> int: ...
     def set_delivered(self, delivery_id: int, delivered: bool, error: str | None = None) -> None: ...
-    def add_confirmation(self, t: float, cue_id: str, delivery_id: int | None, kind: str) -> None: ...
-    def get_state(self, key: str) -> str | None: ...
-    def set_state(self, key: str, value: str) -> None: ...
-    def flush(self) -> None: ...
 
     @property
     def pending(self) -> bool: ...

@@ -174,18 +174,10 @@ def render(platform: str, mmctl: str | os.PathLike[str] | None = None) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    from . import paths
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    paths.replace_file(path, text, 0o644)
 
 
 def _read(path: Path) -> str | None:

@@ -61,3 +61,21 @@ def ensure_private_dir(path: Path) -> Path:
     if path.stat().st_mode & 0o077:
         path.chmod(0o700)
     return path
+
+
+def replace_file(path: Path, text: str, mode: int) -> None:
+    """Write `text` to `path` atomically (a temporary file beside it, synced,
+    then renamed over it), with permissions `mode`. The folder must exist.
+    OSError for a failure; nothing half-written is left behind."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # the umask may have narrowed it
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -14,30 +14,19 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
+
+from ._common import add_config_arg, add_db_arg, db_file, load_config
 
 
 def configure(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--config", metavar="FILE", help="config file (default: $XDG_CONFIG_HOME/micromove/config.yaml)")
-    p.add_argument("--db", metavar="FILE", help="database (default: $XDG_DATA_HOME/micromove/micromove.db)")
+    add_config_arg(p)
+    add_db_arg(p)
     p.add_argument("-v", "--verbose", action="store_true", help="log debugging detail too")
 
 
-def _config_file(args: argparse.Namespace) -> Path | None:
-    from .. import paths
-
-    if args.config:
-        return Path(args.config)
-    default = paths.config_path()
-    return default if default.exists() else None
-
-
 def _load(args: argparse.Namespace) -> Any:
-    from .. import config
-
-    path = _config_file(args)
-    return config.load(path) if path is not None else config.DEFAULTS
+    return load_config(args.config)[0]
 
 
 def _make_notifier(cfg: Any) -> Any:
@@ -68,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     log = logsetup.setup(args.verbose)
     cfg = _load(args)  # ConfigError: the CLI prints every error line, exit 2
-    db = Path(args.db).expanduser() if args.db else paths.db_path()
+    db = db_file(args.db)
     lock = paths.lock_path()
     try:
         lock_fd = acquire_lock(lock)
