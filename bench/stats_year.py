@@ -26,7 +26,7 @@ CUES = {
 
 
 def build(path: Path, days_wanted: int = 250, seed: int = 7) -> dict[str, int]:
-    from micromove.store import Store
+    from micromove.adapters.store import Store
 
     rng = random.Random(seed)
     if path.exists():

@@ -72,7 +72,7 @@ def config_yaml(
     """A config with progression off where only `cues` run (id -> every_min, or
     (every_min, trigger)); every other cue is disabled. One line per section,
     in the example config's order."""
-    from micromove import catalog
+    from micromove.core import catalog
 
     notify = f"min_gap_s: {min_gap_s}" + (f", timeout_s: {timeout_s}" if timeout_s is not None else "")
     lines = [

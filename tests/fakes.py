@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 
-from micromove.inputs.tap import Tap
+from micromove.adapters.inputs.tap import Tap
 
 START = 1_000.0  # engine (boot-clock) time when the daemon starts
 WALL0 = 1_767_000_000.0  # wall time at engine time 0

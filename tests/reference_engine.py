@@ -1,12 +1,12 @@
 """A deliberately naive reference of contracts section 2, for testing the engine.
 
-Written from the contract text, not from micromove/engine.py. It knows the
+Written from the contract text, not from micromove/core/engine.py. It knows the
 whole trace up front, works out every stretch and every natural pause from it
 directly, and then walks from one interesting instant to the next, rescanning
 all its state at every step. Correctness over speed: it is quadratic and
 meant for small traces only.
 
-Interpretation choices (the same ones micromove/engine.py's docstring states):
+Interpretation choices (the same ones micromove/core/engine.py's docstring states):
 
 1. Order at one instant: input first; then stretches end; then cues become
    due; then the cue set goes out.

@@ -18,7 +18,7 @@ from _faults import LiveDaemon
 from _mmctl import ROOT, mmctl, mmctl_command, one_error_line
 from desktop import desktop_env, xvfb_fixture  # noqa: F401 - fixture
 from micromove import config
-from micromove.store import Store
+from micromove.adapters.store import Store
 
 EXAMPLE = ROOT / "daemon" / "micromove" / "data" / "micromove.example.yaml"
 TODAY = date.today().isoformat()

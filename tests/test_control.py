@@ -36,12 +36,13 @@ from desktop import (  # noqa: F401
     xvfb_fixture,
 )
 from fakes import WALL0, FakeClock, FakeSource
-from micromove import catalog, control, reminder
 from micromove import config as config_mod
-from micromove.confirm import LIKELY_MIN_S, Confirmations, NothingToMark
+from micromove import control
+from micromove.adapters.store import Store
+from micromove.core import catalog, reminder
+from micromove.core.confirm import LIKELY_MIN_S, Confirmations, NothingToMark
+from micromove.core.session import Session
 from micromove.errors import UsageError
-from micromove.session import Session
-from micromove.store import Store
 
 
 def cfg_text(cues: dict[str, float], *, pause: float = 1, break_s: float = 60, max_defer: float = 60,

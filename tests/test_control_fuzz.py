@@ -34,7 +34,7 @@ from desktop import (  # noqa: F401
     session_bus_fixture,
     xvfb_fixture,
 )
-from micromove import catalog
+from micromove.core import catalog
 from test_control import Live
 
 MAX_LINE = 4096

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from _mmctl import SAMPLE_DAY, mmctl, one_error_line
-from micromove import catalog
+from micromove.core import catalog
 
 
 def cues_json(*args: str | Path) -> dict:  # type: ignore[type-arg]

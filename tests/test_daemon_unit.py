@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from fakes import START, WALL0, FakeClock, FakeSource, local_time_zone
-from micromove import catalog
 from micromove import config as config_mod
+from micromove.adapters.inputs.tap import Tap
+from micromove.adapters.store import Store
 from micromove.config import Config
+from micromove.core import catalog
+from micromove.core.session import Delivered
 from micromove.daemon import AlreadyRunning, Daemon, acquire_lock, release_lock
-from micromove.inputs.tap import Tap
-from micromove.session import Delivered
-from micromove.store import Store
 
 
 def short_config(extra: str = "", **cues: tuple[float, str]) -> Config:
@@ -537,7 +537,7 @@ def cet() -> Iterator[None]:
 def test_the_day_rolls_over_at_local_midnight(tmp_path: Path, cet: None) -> None:
     from datetime import datetime
 
-    from micromove import stats
+    from micromove.report import stats
 
     midnight = datetime(2026, 3, 3).timestamp()  # local midnight, 2026-03-02 -> 03
     cues = [

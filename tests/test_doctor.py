@@ -19,7 +19,7 @@ from desktop import (  # noqa: F401 - fixtures
     xvfb_fixture,
 )
 from micromove import doctor
-from micromove.store import Store
+from micromove.adapters.store import Store
 
 
 def mmctl(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -17,8 +17,8 @@ import pytest
 
 import reference_engine as ref
 from _mmctl import mmctl
-from micromove import catalog
-from micromove.engine import (
+from micromove.core import catalog
+from micromove.core.engine import (
     CueRule,
     Decision,
     Delivery,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference_engine as ref
-from micromove.engine import (
+from micromove.core.engine import (
     CueRule,
     Decision,
     Delivery,

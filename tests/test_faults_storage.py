@@ -38,8 +38,8 @@ import pytest
 
 from _faults import LiveDaemon, counts, db_path, integrity, query
 from desktop import desktop_env, type_text, xvfb_fixture  # noqa: F401
+from micromove.adapters.store import SCHEMA_VERSION, Store
 from micromove.errors import StoreError
-from micromove.store import SCHEMA_VERSION, Store
 
 pytestmark = [pytest.mark.desktop]
 

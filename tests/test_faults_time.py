@@ -36,11 +36,11 @@ import pytest
 
 from _mmctl import mmctl
 from fakes import START, FakeClock, FakeSource, local_time_zone
-from micromove import catalog
 from micromove import config as config_mod
+from micromove.adapters.store import Store
 from micromove.config import Config
+from micromove.core import catalog
 from micromove.daemon import Daemon
-from micromove.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

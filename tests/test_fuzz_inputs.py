@@ -34,7 +34,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from _mmctl import mmctl
-from micromove import catalog, config, trace
+from micromove import config
+from micromove.core import catalog, trace
 from micromove.errors import ConfigError, TraceError
 
 SRC = "fuzz.src"

@@ -20,9 +20,9 @@ import evdev
 import pytest
 from evdev import ecodes
 
-from micromove.inputs import EVDEV_PERMISSION_HINT, InputError, is_wayland, select
-from micromove.inputs.evdev import Decoder, EvdevSource
-from micromove.inputs.tap import JitterFilter, RelativeJitterFilter, Tap
+from micromove.adapters.inputs import EVDEV_PERMISSION_HINT, InputError, is_wayland, select
+from micromove.adapters.inputs.evdev import Decoder, EvdevSource
+from micromove.adapters.inputs.tap import JitterFilter, RelativeJitterFilter, Tap
 
 
 class Clock:

@@ -23,9 +23,7 @@ from desktop import (  # noqa: F401 - fixtures are used by name
     notify_server_fixture,
     session_bus_fixture,
 )
-from micromove import catalog
-from micromove.config import DEFAULTS
-from micromove.notify import (
+from micromove.adapters.notify import (
     NO_BUS,
     NO_SERVER,
     AsyncNotifier,
@@ -35,6 +33,8 @@ from micromove.notify import (
     make_notifier,
     server_info,
 )
+from micromove.config import DEFAULTS
+from micromove.core import catalog
 
 pytestmark = pytest.mark.desktop
 
@@ -309,7 +309,7 @@ def test_the_notify_py_fallback_delivers_within_its_limit(
     session_bus: str, notify_server: NotifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The macOS/fallback adapter, exercised here through notify-py's Linux path.
-    from micromove.notify import NotifyPyNotifier
+    from micromove.adapters.notify import NotifyPyNotifier
 
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus)
     r = NotifyPyNotifier(3.0).notify("via notify-py", "body")

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from _mmctl import ROOT, SAMPLE_DAY, mmctl, mmctl_command
-from micromove import catalog, trace
+from micromove.core import catalog, trace
 
 DOC = ROOT / "docs" / "sample-day.md"
 SAMPLE_COMMAND = "mmctl simulate daemon/micromove/data/sample-day.jsonl"

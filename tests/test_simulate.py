@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from _mmctl import SAMPLE_DAY, mmctl, one_error_line
-from micromove import catalog
+from micromove.core import catalog
 
 KEYS = {"t", "cue", "trigger", "reason", "stretch_s"}
 TZ = {"TZ": "Europe/Berlin"}

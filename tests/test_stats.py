@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from _mmctl import SAMPLE_DAY, mmctl, one_error_line
-from micromove.store import Store
+from micromove.adapters.store import Store
 
 BERLIN = {"TZ": "Europe/Berlin"}
 CONTRACT_KEYS = {
@@ -281,6 +281,6 @@ def test_stats_imports_nothing_heavy(day_db: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-    assert "micromove.stats" in imported
-    for heavy in ("yaml", "pynput", "psutil", "micromove.config", "micromove.engine", "zoneinfo"):
+    assert "micromove.report.stats" in imported
+    for heavy in ("yaml", "pynput", "psutil", "micromove.config", "micromove.core.engine", "zoneinfo"):
         assert heavy not in imported, heavy

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from micromove import paths
+from micromove.adapters.store import SCHEMA_VERSION, Store, open_readonly
 from micromove.errors import StoreError
-from micromove.store import SCHEMA_VERSION, Store, open_readonly
 
 
 def mode(p: Path) -> int:

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _mmctl import SAMPLE_DAY, mmctl
-from micromove import store as store_mod
-from micromove.store import SCHEMA_VERSION, Store
+from micromove.adapters import store as store_mod
+from micromove.adapters.store import SCHEMA_VERSION, Store
 
 SUMS = "sum(keys), sum(clicks), sum(scrolls), sum(moves), round(sum(distance_px), 6)"
 

@@ -34,11 +34,11 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog
 from .config import Config
 from .configedit import Edit
-from .dbinfo import Progress
+from .core import catalog
 from .errors import UsageError
+from .report.dbinfo import Progress
 
 QUESTIONS: tuple[tuple[str, str, str], ...] = (
     ("tight", "--tightness", "After a full day at the desk, is there tightness that does not go away?"),
@@ -98,8 +98,8 @@ def save(db: Path, a: Answers, t: float, today: str) -> None:
     StoreError (exit 2) for a database that cannot be used as it is; SaveError
     (exit 1) when the write itself fails.
     """
+    from .adapters.store import Store
     from .errors import StoreError
-    from .store import Store
 
     store = Store.open(db) if not db.exists() else Store.open_existing(db)
     store.add_checkin(today, t, a.tight, a.noise, a.natural, "pain" if a.pain else None)

@@ -14,8 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from . import catalog
-from .engine import CueRule, EngineConfig
+from .core import catalog
+from .core.engine import CueRule, EngineConfig
 
 BACKENDS = ("auto", "x11", "evdev")
 

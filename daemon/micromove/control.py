@@ -157,7 +157,7 @@ class Request:
 
 def suggest_cue(cue: str) -> str:
     """' (did you mean hands.wrist_pulse?)' or ''."""
-    from .catalog import IDS
+    from .core.catalog import IDS
 
     close = difflib.get_close_matches(cue, IDS, n=1, cutoff=0.6)
     if not close:
@@ -180,7 +180,7 @@ def _number(v: object) -> bool:
 
 def parse_request(line: bytes) -> Request:
     """One request line (without its newline) -> Request, or ProtocolError."""
-    from .catalog import BY_ID
+    from .core.catalog import BY_ID
 
     if len(line) > MAX_LINE:
         raise ProtocolError("too_long", f"message longer than {MAX_LINE} bytes")
@@ -571,7 +571,7 @@ class Controller:
     """
 
     def __init__(self, daemon: Daemon, socket_path: Path | None) -> None:
-        from .reminder import CheckinReminder
+        from .core.reminder import CheckinReminder
 
         self.d = daemon
         self.socket_path = socket_path
@@ -705,7 +705,7 @@ class Controller:
         return {"ok": True, "was": h.kind, "due": sorted(p.cue for p in engine.pending())}
 
     def done(self, cues: tuple[str, ...] | None, now: float) -> dict[str, Any]:
-        from .confirm import NothingToMark
+        from .core.confirm import NothingToMark
 
         confirm = self.d.session.confirm
         if confirm is None:
@@ -728,9 +728,10 @@ class Controller:
 
     # ---------------------------------------------------------------- status
     def status(self, now: float) -> dict[str, Any]:
-        from . import __version__, progression
-        from .engine import TRIGGERS
-        from .session import local_date
+        from . import __version__
+        from .core import progression
+        from .core.engine import TRIGGERS
+        from .core.session import local_date
 
         d = self.d
         session = d.session
@@ -902,7 +903,7 @@ class Controller:
         path = getattr(self.d.store, "path", None)
         if path is None:
             return None
-        from .store import open_readonly
+        from .adapters.store import open_readonly
 
         conn = open_readonly(path)
         try:
@@ -951,7 +952,7 @@ def today_figures(db: Path, now_wall: float) -> dict[str, Any] | None:
     """Counts since local midnight, read-only (what `mmctl stats` would say for today)."""
     from datetime import datetime
 
-    from .store import open_readonly
+    from .adapters.store import open_readonly
 
     day = datetime.fromtimestamp(now_wall).date()
     lo = datetime(day.year, day.month, day.day).timestamp()

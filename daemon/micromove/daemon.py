@@ -37,12 +37,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .clock import Clock, ClockWatch, SystemClock
+from .adapters.clock import Clock, ClockWatch, SystemClock
+from .adapters.inputs import InputSource
+from .adapters.inputs.tap import Tap
 from .config import Config
+from .core.session import Delivered, Session, StoreWriter
 from .errors import ConfigError, StoreError
-from .inputs import InputSource
-from .inputs.tap import Tap
-from .session import Delivered, Session, StoreWriter
 
 if TYPE_CHECKING:
     from .control import Controller
@@ -56,7 +56,7 @@ RESULT_WAIT_S = 4.0  # at exit, how long to wait for notifications in flight
 
 
 class DaemonStore(StoreWriter, Protocol):
-    """What the daemon needs from the store (micromove.store.Store): what a
+    """What the daemon needs from the store (micromove.adapters.store.Store): what a
     session writes, plus the notifier's answers and whether data waits."""
 
     def set_delivered(self, delivery_id: int, delivered: bool, error: str | None = None) -> None: ...
@@ -69,7 +69,7 @@ OnResult = Callable[[bool, "str | None"], None]
 
 
 class Notifier(Protocol):
-    """What the daemon needs from the notifier (micromove.notify.AsyncNotifier).
+    """What the daemon needs from the notifier (micromove.adapters.notify.AsyncNotifier).
 
     `submit` returns at once; `on_result(ok, error)` is called later from
     another thread, within the notifier's own hard time limit.
@@ -82,7 +82,7 @@ Formatter = Callable[[Delivered], tuple[str, str]]
 
 
 def default_formatter(dv: Delivered) -> tuple[str, str]:
-    from .notify import format_cue_set
+    from .adapters.notify import format_cue_set
 
     return format_cue_set([c.cue for c in dv.delivery.cues])
 

@@ -138,7 +138,7 @@ def check_x_display(display: str) -> Check:
 def check_input(backend: str, env: Mapping[str, str] | None = None) -> Check:
     import sys
 
-    from .inputs import InputError, select
+    from .adapters.inputs import InputError, select
 
     env = os.environ if env is None else env
     try:
@@ -160,7 +160,7 @@ def check_input(backend: str, env: Mapping[str, str] | None = None) -> Check:
     probe = getattr(source, "probe", None)
     problem = probe() if callable(probe) else None
     if problem:
-        from .inputs import EVDEV_PERMISSION_HINT
+        from .adapters.inputs import EVDEV_PERMISSION_HINT
 
         return Check("input", PROBLEM, f"evdev: {problem}", EVDEV_PERMISSION_HINT)
     return Check("input", OK, f"{name}: input devices readable")
@@ -186,7 +186,7 @@ def check_notifications(env: Mapping[str, str] | None = None) -> Check:
             "notifications", PROBLEM, "no session bus: DBUS_SESSION_BUS_ADDRESS is not set",
             "run inside your desktop session; for the service: systemctl --user import-environment DBUS_SESSION_BUS_ADDRESS",
         )  # fmt: skip
-    from .notify import DBusNotifier, NotifyResult
+    from .adapters.notify import DBusNotifier, NotifyResult
 
     n = DBusNotifier(2.0, address=address)
     info = n.server_info()
@@ -214,8 +214,8 @@ def _mode(p: Path) -> int:
 def check_database(db: Path, default: bool) -> list[Check]:
     import sqlite3
 
+    from .adapters.store import SCHEMA_VERSION, open_readonly
     from .errors import StoreError
-    from .store import SCHEMA_VERSION, open_readonly
 
     out: list[Check] = []
     folder = db.parent

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .config import Config
-from .engine import Delivery
-from .session import Delivered, Session
-from .trace import Event
+from .core.engine import Delivery
+from .core.session import Delivered, Session
+from .core.trace import Event
 
 
 def simulate(events: Sequence[Event], config: Config, *, start: float, db: str | None = None) -> list[Delivery]:
@@ -23,7 +23,7 @@ def simulate(events: Sequence[Event], config: Config, *, start: float, db: str |
     delivered: list[Delivery] = []
     store = None
     if db is not None:
-        from .store import Store
+        from .adapters.store import Store
 
         store = Store.open(db)
     try:

@@ -131,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
     import time
     from datetime import date
 
-    from .. import checkin, dbinfo
+    from .. import checkin
     from ..checkin import Answers
+    from ..report import dbinfo
     from ._common import db_file, load_config
 
     flags = Answers(args.tightness, args.noise, args.natural, bool(args.pain))

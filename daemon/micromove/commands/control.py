@@ -67,7 +67,7 @@ def _message(args: argparse.Namespace) -> dict[str, Any]:
     if cmd in ("pause", "snooze") and args.duration is not None:
         msg["for_s"] = control.parse_duration(args.duration)
     if cmd == "done" and args.cues:
-        from ..catalog import BY_ID
+        from ..core.catalog import BY_ID
 
         for c in args.cues:
             if c not in BY_ID:
@@ -121,7 +121,7 @@ def _clock(wall: float | None, now: float | None = None) -> str:
 
 
 def _title(cue: str) -> str:
-    from ..catalog import BY_ID
+    from ..core.catalog import BY_ID
 
     m = BY_ID.get(cue)
     return f"{m.title} ({cue})" if m is not None else cue

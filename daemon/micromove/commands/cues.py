@@ -27,8 +27,9 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def collect(args: argparse.Namespace, today: date | None = None) -> dict[str, Any]:
-    from .. import catalog, dbinfo
+    from ..core import catalog
     from ..errors import UsageError
+    from ..report import dbinfo
 
     cfg, cfg_path = load_config(args.config)
     path = db_file(args.db)
@@ -98,7 +99,7 @@ def _active(c: dict[str, Any]) -> str:
 
 
 def render(info: dict[str, Any]) -> str:
-    from ..catalog import REGION_NAMES, REGIONS
+    from ..core.catalog import REGION_NAMES, REGIONS
 
     trig = {"typing": "of typing", "mouse": "of mouse use", "active": "at the desk"}
     out = [info["_progress"].describe().capitalize() + ".", ""]

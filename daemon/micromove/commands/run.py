@@ -30,7 +30,7 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _make_notifier(cfg: Any) -> Any:
-    from ..notify import AsyncNotifier
+    from ..adapters.notify import AsyncNotifier
 
     return AsyncNotifier(timeout_s=cfg.notify_timeout_s)
 
@@ -50,10 +50,10 @@ def _thread_excepthook(log: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from .. import __version__, logsetup, paths
+    from ..adapters.inputs import InputError
+    from ..adapters.inputs import select as select_input
     from ..daemon import AlreadyRunning, Daemon, Waker, acquire_lock, release_lock
     from ..errors import StoreError, UsageError
-    from ..inputs import InputError
-    from ..inputs import select as select_input
 
     log = logsetup.setup(args.verbose)
     cfg = _load(args)  # ConfigError: the CLI prints every error line, exit 2
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         log.info("input backend: %s (input.backend: %s)", source.name, cfg.input_backend)
 
-        from ..store import Store
+        from ..adapters.store import Store
 
         store = Store.open(db)  # StoreError: one line, exit 2
         notifier = _make_notifier(cfg)

@@ -36,7 +36,7 @@ def parse_start(value: str | None) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from .. import config as config_mod
-    from .. import trace
+    from ..core import trace
     from ..simulate import simulate
 
     start = parse_start(args.start)

@@ -53,8 +53,8 @@ def _date(flag: str, value: str | None) -> date | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import stats
-    from ..store import open_readonly
+    from ..adapters.store import open_readonly
+    from ..report import stats
 
     since = _date("--since", args.since)
     until = _date("--until", args.until)
@@ -103,7 +103,7 @@ def _emit(rep: dict[str, Any], args: argparse.Namespace) -> None:
         return
     import csv
 
-    from ..stats import FIELDS
+    from ..report.stats import FIELDS
 
     key = {"day": "date", "week": "week", "hour": "hour"}[args.by]
     listed = next(k for k in rep if k != "totals")

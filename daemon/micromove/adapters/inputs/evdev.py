@@ -29,7 +29,7 @@ import select
 import threading
 from typing import Any
 
-from ..logsetup import describe_exception
+from ...logsetup import describe_exception
 from . import EVDEV_PERMISSION_HINT, InputError
 from .tap import RelativeJitterFilter, Tap
 

@@ -514,7 +514,7 @@ def _answer(on_result: Callable[..., None], result: NotifyResult) -> None:
     except Exception as exc:  # noqa: BLE001 - a broken callback must not kill the worker
         import logging
 
-        logging.getLogger("micromove.notify").error(
+        logging.getLogger("micromove.adapters.notify").error(
             "notification result callback failed: %s: %s", type(exc).__name__, exc
         )
 
@@ -540,7 +540,7 @@ def format_cue_set(cues: Iterable[object]) -> tuple[str, str]:
     Eyes"); the body has one line per movement, "Title — instruction (dose)".
     Raises ValueError for an empty set or an unknown cue id.
     """
-    from . import catalog
+    from ..core import catalog
 
     ids: list[str] = []
     for item in cues:

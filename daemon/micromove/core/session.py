@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from ..config import Config
 from . import progression
-from .config import Config
 from .confirm import Confirmations
 from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
 
@@ -33,7 +33,7 @@ _SLOT = {"key": 0, "click": 1, "scroll": 2, "move": 3}
 
 
 class StoreWriter(Protocol):
-    """What a session needs from the store (micromove.store.Store provides it)."""
+    """What a session needs from the store (micromove.adapters.store.Store provides it)."""
 
     def add_counts(self, counts: dict[int, list[float]]) -> None: ...
     def put_stretch(self, kind: str, start: float, end: float) -> None: ...

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, TypeGuard
 
-from .errors import TraceError
+from ..errors import TraceError
 
 KINDS = frozenset(("key", "move", "click", "scroll"))
 

@@ -25,7 +25,7 @@ import os
 import sqlite3
 import time
 
-from .errors import StoreError
+from ..errors import StoreError
 
 TYPE_CHECKING = False  # typing is not imported at run time: readers start fast
 
@@ -277,7 +277,7 @@ class Store:
         from pathlib import Path
 
         p = Path(path).expanduser()
-        from .paths import ensure_private_dir
+        from ..paths import ensure_private_dir
 
         folder = p.parent
         try:
@@ -578,7 +578,7 @@ class Store:
 
 
 def _default_folder() -> Path:
-    from .paths import data_dir
+    from ..paths import data_dir
 
     return data_dir().resolve()
 

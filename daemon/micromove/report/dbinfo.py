@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from . import progression
-from .catalog import REGIONS
-from .store import open_readonly
+from ..adapters.store import open_readonly
+from ..core import progression
+from ..core.catalog import REGIONS
 
 PROGRESSION_KEY = "progression_start"  # the key session.py writes
 

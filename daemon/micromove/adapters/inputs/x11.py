@@ -30,7 +30,7 @@ import threading
 import time
 from typing import Any
 
-from ..logsetup import describe_exception
+from ...logsetup import describe_exception
 from . import InputError
 from .tap import JitterFilter, Tap
 
