@@ -1,6 +1,6 @@
 """`mmctl status | pause | resume | snooze | done`: talk to the running daemon.
 
-They speak the control protocol (micromove/control.py) over the daemon's
+They speak the control protocol (micromove/control/, docs/control-protocol.md) over the daemon's
 Unix socket in $XDG_RUNTIME_DIR/micromove/. Standard library only: nothing
 heavy is imported.
 
@@ -60,7 +60,7 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def _message(args: argparse.Namespace) -> dict[str, Any]:
-    from .. import control
+    from ..control import protocol as control
 
     cmd = args.command
     msg: dict[str, Any] = {"cmd": cmd}
@@ -77,7 +77,7 @@ def _message(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import control
+    from ..control import client as control
 
     msg = _message(args)  # bad arguments: exit 2 before anything is sent
     as_json = getattr(args, "json", False)
@@ -112,12 +112,9 @@ def run(args: argparse.Namespace) -> int:
 
 # ====================================================================== for people
 def _clock(wall: float | None, now: float | None = None) -> str:
-    if wall is None:
-        return "?"
-    lt = time.localtime(wall)
-    if now is not None and time.localtime(now)[:3] != lt[:3]:
-        return time.strftime("%Y-%m-%d %H:%M", lt)
-    return time.strftime("%H:%M:%S", lt)
+    from ..timefmt import clock
+
+    return clock(wall, now)
 
 
 def _title(cue: str) -> str:
@@ -128,7 +125,7 @@ def _title(cue: str) -> str:
 
 
 def _hold_line(h: dict[str, Any] | None, now: float) -> str:
-    from ..control import format_duration
+    from ..timefmt import format_duration
 
     if h is None:
         return ""
@@ -139,7 +136,7 @@ def _hold_line(h: dict[str, Any] | None, now: float) -> str:
 
 
 def _show_status(r: dict[str, Any], as_json: bool) -> str:
-    from ..control import format_duration
+    from ..timefmt import format_duration
 
     if as_json:
         return json.dumps(r, sort_keys=True) + "\n"
