@@ -191,3 +191,24 @@ def test_line_reader_too_long_with_or_without_newline() -> None:
     r = protocol.LineReader(4)
     r.receive(b"")
     assert r.next_event() is protocol.CLOSED
+
+
+def test_mmctl_status_lists_the_holds_in_force_by_name(rig: Rig) -> None:
+    from micromove.commands.control import _show_status
+
+    ep = ControlEndpoint(Path("/nonexistent"), rig.svc, rig.d.inbox)
+    t0 = rig.clock.t
+    rig.svc.hold("quiet.lock", None, t0)
+    rig.type(t0, t0 + 5)
+    rig.at(t0 + 8)
+    text = _show_status(ep.execute(protocol.Request("status"), t0 + 8), False)
+    assert "  holds:     quiet.lock (until it ends)\n" in text
+    assert "held back until the end of quiet.lock" in text
+    ep.execute(protocol.Request("pause"), t0 + 8)
+    text = _show_status(ep.execute(protocol.Request("status"), t0 + 8), False)
+    assert "  holds:     pause (until `mmctl resume`), quiet.lock (until it ends)\n" in text
+    assert "held back until `mmctl resume` and the end of quiet.lock" in text
+    ep.execute(protocol.Request("resume"), t0 + 8)
+    rig.svc.release("quiet.lock", t0 + 8)
+    text = _show_status(ep.execute(protocol.Request("status"), t0 + 8), False)
+    assert "holds:" not in text and "held back" not in text

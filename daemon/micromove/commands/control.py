@@ -135,6 +135,23 @@ def _hold_line(h: dict[str, Any] | None, now: float) -> str:
     return f"{word} until {_clock(h['until'], now)} ({format_duration(h['until'] - now)} more)"
 
 
+def _named_hold(h: dict[str, Any], now: float) -> str:
+    """'pause (until `mmctl resume`)', 'quiet.lock (until it ends)', 'snooze (until 14:05:00)'."""
+    if h["until"] is not None:
+        return f"{h['name']} (until {_clock(h['until'], now)})"
+    return f"{h['name']} (until `mmctl resume`)" if h["name"] == "pause" else f"{h['name']} (until it ends)"
+
+
+def _held_until_released(holds: list[dict[str, Any]]) -> str:
+    """Why a due cue has no time to go out: the indefinite holds in force."""
+    names = [h["name"] for h in holds if h["until"] is None]
+    if not names or "pause" in names:
+        return "held back until `mmctl resume`" + (
+            f" and the end of {', '.join(n for n in names if n != 'pause')}" if len(names) > 1 else ""
+        )
+    return f"held back until the end of {', '.join(names)}"
+
+
 def _show_status(r: dict[str, Any], as_json: bool) -> str:
     from ..timefmt import format_duration
 
@@ -149,6 +166,9 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     hold = _hold_line(r.get("hold"), now)
     if hold:
         lines.append(f"  {hold}")
+    holds = r.get("holds") or []
+    if holds:
+        lines.append("  holds:     " + ", ".join(_named_hold(h, now) for h in holds))
     names = {"typing": "typing", "mouse": "mouse", "active": "presence"}
     for trig, label in names.items():
         s = r["stretches"].get(trig)
@@ -164,7 +184,7 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     if due:
         for d in due:
             if d["not_before"] is None:
-                when = "held back until `mmctl resume`"
+                when = _held_until_released(holds)
             else:
                 after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
                 when = f"at the next natural pause{after}, at the latest {_clock(d['at_latest'], now)}"
