@@ -1,7 +1,7 @@
 """Control of the running daemon (issue 5 items 2-4): `mmctl status | pause | resume |
 snooze | done`, "likely done", the weekly check-in reminder.
 
-Unit tests drive the real Session, Store and Controller on synthetic times (fakes
+Unit tests drive the real Session, Store and Service on synthetic times (fakes
 only behind the project's interfaces: clock, input source, notifier). Live tests
 run the real `mmctl run` on a real desktop (Xvfb, xdotool, a private session bus,
 the project's notification server) and the real `mmctl` client in subprocesses.
@@ -595,7 +595,8 @@ def test_status_shows_the_running_daemon(live: Live) -> None:
     assert mode == 0o600 and live.socket.parent.stat().st_mode & 0o777 == 0o700
     st = live.status()
     assert st["running"] is True and st["pid"] == live.proc.pid  # type: ignore[union-attr]
-    assert "x11" in st["backend"]
+    assert "x11" in st["backend"] and st["input_quality"] == "counts"  # from the backend registry
+    assert st["holds"] == []
     assert st["stretches"]["typing"] is None
     assert st["hold"] is None and st["due"] == []
     assert st["progression"]["regions"] == list(catalog.REGIONS)  # progression off: all
