@@ -115,8 +115,8 @@ def test_cli_reports_config_errors_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
-        f"{bad}:2: pause.min_s: must be greater than 0, not -1",
-        f"{bad}:3: pause.max_defer: unknown key (did you mean 'max_defer_s'?)",
+        f"mmctl: {bad}:2: pause.min_s: must be greater than 0, not -1",
+        f"mmctl: {bad}:3: pause.max_defer: unknown key (did you mean 'max_defer_s'?)",
     ]
     assert "Traceback" not in proc.stderr
 

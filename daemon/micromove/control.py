@@ -765,12 +765,15 @@ class Controller:
                 latest = not_before + cfg.max_defer_s
             else:
                 latest = p.cap_at
+            # Without more input of its kind its stretch ends then, and drops it.
+            st = engine.stretch(p.trigger)
             due.append({
                 "cue": p.cue,
                 "trigger": p.trigger,
                 "due_since": _t(w, p.due_at),
                 "not_before": _t(w, not_before),
                 "at_latest": _t(w, latest),
+                "stretch_ends": _t(w, st.last + cfg.break_s) if st is not None else None,
             })
         cues_cfg = cfg.cues
         upcoming = [

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import UsageError, one_line
 
 EXIT_STATUS = (
     "exit status: 0 done; 1 micromove is not running, or it could not do it; "
@@ -91,18 +91,18 @@ def run(args: argparse.Namespace) -> int:
                 print(str(exc))
                 print("start it: `systemctl --user start micromove` (or `mmctl run` in a terminal)")
             return 1
-        print(f"mmctl: {exc}", file=sys.stderr)
+        print(f"mmctl: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except control.ControlFailed as exc:
         if as_json:
             print(json.dumps({"running": None, "error": str(exc)}))
-        print(f"mmctl: {exc}", file=sys.stderr)
+        print(f"mmctl: {one_line(str(exc))}", file=sys.stderr)
         return 1
     if not reply.get("ok"):
         text = str(reply.get("error") or "micromove refused the request")
         if reply.get("code") in ("bad_request", "unknown_cue"):
             raise UsageError(text)
-        print(f"mmctl: {text}", file=sys.stderr)
+        print(f"mmctl: {one_line(text)}", file=sys.stderr)  # the daemon's words: one line, whatever they hold
         return 1
     out = _SHOW[args.command](reply, as_json)
     if out:
@@ -138,6 +138,27 @@ def _hold_line(h: dict[str, Any] | None, now: float) -> str:
     return f"{word} until {_clock(h['until'], now)} ({format_duration(h['until'] - now)} more)"
 
 
+_ACTIVITY = {"typing": "typing", "mouse": "mouse use", "active": "input"}
+
+
+def _due_when(d: dict[str, Any], now: float) -> str:
+    """When a due cue goes out, as the engine will really do it: a cue whose
+    stretch ends (a break) before it can go out is dropped then, not sent late."""
+    ends = d.get("stretch_ends")
+    drop = ""
+    if ends is not None:
+        what = _ACTIVITY.get(d.get("trigger") or "", "input")
+        drop = f"dropped at {_clock(ends, now)} if no {what} comes before then (the break is the rest)"
+    if d["not_before"] is None:
+        return "held back until `mmctl resume`" + (f"; {drop}" if drop else "")
+    after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
+    latest = d.get("at_latest")
+    if drop and (latest is None or latest >= ends):
+        # The break comes first: there is no "at the latest" to promise.
+        return f"at the next natural pause{after}, if {_ACTIVITY.get(d.get('trigger') or '', 'input')} goes on; {drop}"
+    return f"at the next natural pause{after}, at the latest {_clock(latest, now)}"
+
+
 def _show_status(r: dict[str, Any], as_json: bool) -> str:
     from ..control import format_duration
 
@@ -166,12 +187,7 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     due = r.get("due") or []
     if due:
         for d in due:
-            if d["not_before"] is None:
-                when = "held back until `mmctl resume`"
-            else:
-                after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
-                when = f"at the next natural pause{after}, at the latest {_clock(d['at_latest'], now)}"
-            lines.append(f"  due:       {_title(d['cue'])}: {when}")
+            lines.append(f"  due:       {_title(d['cue'])}: {_due_when(d, now)}")
     else:
         lines.append("  due:       nothing")
     for u in (r.get("upcoming") or [])[:3]:
