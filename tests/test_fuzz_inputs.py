@@ -4,8 +4,8 @@
 
 - Trace parser (trace.py): any bytes give either the events or a TraceError
   naming `FILE:LINE` — never another exception. For JSON-shaped lines the
-  error names exactly the first line a reference reading of contracts
-  section 1 rejects, and everything parsed obeys the contract.
+  error names exactly the first line a reference reading of docs/trace-format.md
+  rejects, and everything parsed obeys the format.
 - Config loader (config.from_text / config.load): any text, any bytes and
   any YAML-shaped document give a Config or a ConfigError whose every line
   is `FILE:LINE: ...` with a line inside the file — never a traceback, and
@@ -83,7 +83,7 @@ def test_any_bytes_are_events_or_a_trace_error_naming_the_line(data: bytes) -> N
 
 
 def reference_first_bad_line(lines: list[str]) -> int | None:
-    """Contracts section 1, read independently: the first invalid line's number."""
+    """docs/trace-format.md, read independently: the first invalid line's number."""
     last = -math.inf
 
     def number(v: Any) -> bool:

@@ -71,7 +71,7 @@ def test_a_cue_the_break_drops_is_not_promised_for_later(daemon: Any) -> None:
     text = _show_status(dict(r, running=True), as_json=False)
     (line,) = [x for x in text.splitlines() if "due:" in x]
     assert "at the latest" not in line, line
-    assert f"dropped at {_clock(ends)} if no typing comes before then" in line, line
+    assert f"if you keep typing; dropped at {_clock(ends)} unless you type again before then" in line, line
     # ... and it is what happens: no keys, the stretch ends, the cue is gone, nothing shown.
     at(t0 + 5 + 60 + 0.5)
     at(t0 + 200)

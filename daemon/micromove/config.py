@@ -1,6 +1,6 @@
 """Configuration: the built-in defaults, the YAML loader and its validation.
 
-Defaults live here and only here (the timing keys of contracts section 3, the
+Defaults live here and only here (the timing keys of docs/how-cues-are-timed.md, the
 project's own few keys, and every cue's settings taken from the catalog).
 config/micromove.example.yaml is the commented copy of these defaults; a test
 proves the two are equal.

@@ -47,8 +47,10 @@ _HELP = {
 
 
 def configure(p: argparse.ArgumentParser, name: str) -> None:
+    from ..paths import RUNTIME_HELP
+
     p.description = _HELP[name][0]
-    p.epilog = EXIT_STATUS
+    p.epilog = f"{EXIT_STATUS}. {RUNTIME_HELP}"
     if name == "status":
         p.add_argument("--json", action="store_true", help="print one JSON object (running: false when it is not)")
     elif name == "pause":
@@ -88,8 +90,10 @@ def run(args: argparse.Namespace) -> int:
             if as_json:
                 print(json.dumps({"running": False, "error": str(exc)}))
             else:
+                from ..doctor import how_to_start
+
                 print(str(exc))
-                print("start it: `systemctl --user start micromove` (or `mmctl run` in a terminal)")
+                print(f"start it: {how_to_start()}")
             return 1
         print(f"mmctl: {one_line(str(exc))}", file=sys.stderr)
         return 1
@@ -138,24 +142,27 @@ def _hold_line(h: dict[str, Any] | None, now: float) -> str:
     return f"{word} until {_clock(h['until'], now)} ({format_duration(h['until'] - now)} more)"
 
 
-_ACTIVITY = {"typing": "typing", "mouse": "mouse use", "active": "input"}
+# trigger -> (what "keeping on" is, what "coming back" is)
+_ACTIVITY = {
+    "typing": ("typing", "type again"),
+    "mouse": ("using the mouse", "use the mouse again"),
+    "active": ("at the keyboard or mouse", "are back at the keyboard or mouse"),
+}
 
 
 def _due_when(d: dict[str, Any], now: float) -> str:
     """When a due cue goes out, as the engine will really do it: a cue whose
     stretch ends (a break) before it can go out is dropped then, not sent late."""
+    keep, back = _ACTIVITY.get(d.get("trigger") or "", _ACTIVITY["active"])
     ends = d.get("stretch_ends")
-    drop = ""
-    if ends is not None:
-        what = _ACTIVITY.get(d.get("trigger") or "", "input")
-        drop = f"dropped at {_clock(ends, now)} if no {what} comes before then (the break is the rest)"
+    drop = "" if ends is None else f"dropped at {_clock(ends, now)} unless you {back} before then (a break is rest enough)"
     if d["not_before"] is None:
         return "held back until `mmctl resume`" + (f"; {drop}" if drop else "")
     after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
     latest = d.get("at_latest")
     if drop and (latest is None or latest >= ends):
         # The break comes first: there is no "at the latest" to promise.
-        return f"at the next natural pause{after}, if {_ACTIVITY.get(d.get('trigger') or '', 'input')} goes on; {drop}"
+        return f"at the next natural pause{after}, if you keep {keep}; {drop}"
     return f"at the next natural pause{after}, at the latest {_clock(latest, now)}"
 
 
