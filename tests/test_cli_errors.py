@@ -83,10 +83,11 @@ def test_every_error_line_says_mmctl(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["stats", "--jsno"], "mmctl stats: unrecognized argument: --jsno (`mmctl stats --help` lists what it takes)"),
-        (["config", "check", "a", "b"], "mmctl config check: unrecognized argument: b"),
-        (["simulate", "t.jsonl", "extra"], "mmctl simulate: unrecognized argument: extra"),
-        (["--frobnicate"], "mmctl: unrecognized argument: --frobnicate"),
+        (["stats", "--jsno"], "mmctl stats: unrecognized arguments: --jsno (did you mean --json?) (`mmctl stats --help` lists what it takes)"),
+        (["doctor", "--confg", "x"], "mmctl doctor: unrecognized arguments: --confg x (did you mean --config?)"),
+        (["config", "check", "a", "b"], "mmctl config check: unrecognized arguments: b"),
+        (["simulate", "t.jsonl", "extra"], "mmctl simulate: unrecognized arguments: extra"),
+        (["--frobnicate"], "mmctl: unrecognized arguments: --frobnicate"),
     ],
 )
 def test_unrecognized_arguments_name_the_subcommand(args: list[str], expected: str) -> None:

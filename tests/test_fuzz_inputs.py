@@ -297,6 +297,7 @@ def test_any_file_bytes_are_a_config_or_located_errors(tmp_path_factory: pytest.
             m = LOCATED.match(line)
             assert m and m.group("src") == str(path), line
             assert 1 <= int(m.group("line")) <= n_lines, (line, n_lines)
+            assert line.isprintable(), line
 
 
 # ------------------------------------------------------------------ through the CLI

@@ -5,7 +5,7 @@ Each command lives in micromove.commands.<module> with `configure(parser)` and
 `mmctl stats` never pays for (or imports) the daemon's input backends.
 Usage and input errors print one line each on stderr, each starting with
 `mmctl: ` (`mmctl: notes.jsonl: no such file`, `mmctl stats: unrecognized
-argument: --jsno`), and exit 2; there is never a traceback for them.
+arguments: --jsno`), and exit 2; there is never a traceback for them.
 """
 
 from __future__ import annotations
@@ -75,11 +75,12 @@ class _Parser(argparse.ArgumentParser):
         # would blame `mmctl`; name the (sub)command they were given to.
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
-            s = "s" if len(extras) > 1 else ""
-            prog = _chosen(self, ns).prog
+            chosen = _chosen(self, ns)
+            prog = chosen.prog
+            hint = _near_option(chosen, extras)
             raise UsageError(
-                f"{prog}: unrecognized argument{s}: {' '.join(quote(a) for a in extras)}"
-                f" (`{prog} --help` lists what it takes)"
+                f"{prog}: unrecognized arguments: {' '.join(quote(a) for a in extras)}"
+                f"{hint} (`{prog} --help` lists what it takes)"
             )
         return ns  # type: ignore[no-any-return]
 
@@ -101,6 +102,19 @@ class _Parser(argparse.ArgumentParser):
         name = "/".join(action.option_strings) or action.metavar or action.dest
         raise UsageError(f"{self.prog}: {name}: invalid choice: {quote(str(value))}{hint}; "
                          f"choose from {', '.join(choices)}")  # fmt: skip
+
+
+def _near_option(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """' (did you mean --json?)' for the first mistyped option that is close to a real one."""
+    import difflib
+
+    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    for arg in extras:
+        if arg.startswith("--"):
+            near = difflib.get_close_matches(arg.split("=", 1)[0], options, n=1, cutoff=0.6)
+            if near:
+                return f" (did you mean {near[0]}?)"
+    return ""
 
 
 def _chosen(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> argparse.ArgumentParser:
