@@ -106,3 +106,14 @@ def test_unrecognized_arguments_name_the_subcommand(args: list[str], expected: s
 )
 def test_a_mistyped_command_gets_a_did_you_mean(args: list[str], expected: str) -> None:
     assert one_error_line(mmctl(*args)).startswith(expected)
+
+
+def test_the_daemons_log_lines_are_one_line_each() -> None:
+    # The daemon logs a bad config on SIGHUP, a socket's complaint, a path: one record, one line.
+    import logging
+
+    from micromove.logsetup import _Formatter
+
+    rec = logging.LogRecord("micromove", logging.WARNING, __file__, 1, "config not reloaded: %s", ("c\r.yaml\x1b[2J: x\ny",), None)
+    line = _Formatter(journal=False).format(rec)
+    assert line == "WARNING config not reloaded: c\\r.yaml\\x1b[2J: x | y", line

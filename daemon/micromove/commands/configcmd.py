@@ -1,6 +1,6 @@
 """`mmctl config check [FILE]`, `config show`, `config init`.
 
-- check: validates a config file; every problem as `FILE:LINE: key: what`
+- check: validates a config file; every problem as `mmctl: FILE:LINE: key: what`
   (exit 2), or one `ok` line (exit 0). Without FILE: the default file; none
   there is fine (the built-in defaults apply).
 - show: every effective value and where it came from: `default` or FILE:LINE.
@@ -24,7 +24,7 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     c = sub.add_parser(
         "check",
         help="validate a config file (default: the one micromove reads)",
-        description="Validate a config file: every problem as FILE:LINE: key: what is wrong (exit 2), "
+        description="Validate a config file: every problem on a line of its own, as mmctl: FILE:LINE: key: what is wrong (exit 2), "
         "or one 'ok' line (exit 0).",
     )
     c.add_argument("file", nargs="?", metavar="FILE", help="file to check (default: $XDG_CONFIG_HOME/micromove/config.yaml)")
