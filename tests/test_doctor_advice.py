@@ -8,6 +8,7 @@ config file (for another `--config`: fix that file). Through the installed
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -63,3 +64,15 @@ def test_a_bad_other_config_is_to_be_fixed_not_replaced(tmp_path: Path) -> None:
     mine.write_text("pause:\n  min_s: -1\n")
     fix = checks(env, "--config", mine)["config"]["fix"]
     assert "init --force" not in fix and fix.endswith(f"fix them in {mine}"), fix
+
+
+def test_status_without_xdg_runtime_dir_says_where_it_looked(tmp_path: Path) -> None:
+    env = desktop_env(None, None, tmp_path)
+    del env["XDG_RUNTIME_DIR"]
+    env["TMPDIR"] = str(tmp_path)
+    status = run("status", env=env)
+    assert status.returncode == 1
+    assert f"nothing listens on {tmp_path}/micromove-{os.getuid()}/control.sock" in status.stdout, status.stdout
+    assert "XDG_RUNTIME_DIR is not set here" in status.stdout
+    with_it = run("status", env=desktop_env(None, None, tmp_path / "other"))
+    assert "XDG_RUNTIME_DIR is not set" not in with_it.stdout

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import UsageError, one_line
 
 
 def configure(p: argparse.ArgumentParser, name: str) -> None:
@@ -119,7 +119,7 @@ def _init(args: argparse.Namespace) -> int:
     try:
         write_private(path, example_text())
     except OSError as exc:
-        print(f"mmctl: config init: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(one_line(f"mmctl: config init: cannot write {path}: {exc.strerror or exc}"), file=sys.stderr)
         return 1
     print(f"wrote {path} (every key at its default, with comments); edit it, then `mmctl config check`")
     return 0

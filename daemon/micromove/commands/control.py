@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -94,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
 
                 print(str(exc))
                 print(f"start it: {how_to_start()}")
+                if not os.environ.get("XDG_RUNTIME_DIR"):
+                    print("note: XDG_RUNTIME_DIR is not set here, so this looked in the fallback folder; a "
+                          "micromove started in your desktop session listens in $XDG_RUNTIME_DIR/micromove/ "
+                          "(see `mmctl status --help`)")  # fmt: skip
             return 1
         print(f"mmctl: {one_line(str(exc))}", file=sys.stderr)
         return 1
