@@ -1,6 +1,6 @@
 """A real desktop for end-to-end tests: Xvfb, a private session bus, a notification server.
 
-Everything here starts real programs (see shared/testing-real-desktop.md):
+Everything here starts real programs (Xvfb, xdotool, a private dbus-daemon, a notification server):
 
 - `Xvfb` runs `Xvfb :N -screen 0 1920x1080x24 -nolisten tcp -noreset` on a
   free display and waits until `xdpyinfo` answers. `-noreset`: without it the

@@ -1,4 +1,4 @@
-"""A deliberately naive reference of contracts section 2, for testing the engine.
+"""A deliberately naive reference of docs/how-cues-are-timed.md, for testing the engine.
 
 Written from the contract text, not from micromove/core/engine.py. It knows the
 whole trace up front, works out every stretch and every natural pause from it

@@ -115,8 +115,8 @@ def test_cli_reports_config_errors_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
-        f"{bad}:2: pause.min_s: must be greater than 0, not -1",
-        f"{bad}:3: pause.max_defer: unknown key (did you mean 'max_defer_s'?)",
+        f"mmctl: {bad}:2: pause.min_s: must be greater than 0, not -1",
+        f"mmctl: {bad}:3: pause.max_defer: unknown key (did you mean 'max_defer_s'?)",
     ]
     assert "Traceback" not in proc.stderr
 
@@ -134,7 +134,7 @@ def test_any_text_parses_or_is_a_config_error(text: str) -> None:
     try:
         first = config.from_text(text, "f")
     except ConfigError as exc:
-        assert exc.errors and all(e.startswith("f:") for e in exc.errors)
+        assert exc.errors and all(e.startswith("f:") and e.isprintable() for e in exc.errors)
         with pytest.raises(ConfigError) as again:
             config.from_text(text, "f")
         assert again.value.errors == exc.errors

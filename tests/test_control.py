@@ -753,7 +753,12 @@ def test_a_connection_from_another_uid_is_refused(desktop: Desktop) -> None:
             assert os.WEXITSTATUS(status) == 0, out
             reply = json.loads(out.splitlines()[0])
             assert reply == {"ok": False, "error": reply["error"], "code": "denied"}
-            assert any("refused a connection from uid 65534" in line for line in live.log)
+            # The daemon logs it before it answers, but its stderr reaches live.log through a
+            # reader thread: give that thread a moment instead of racing it.
+            deadline = time.monotonic() + 10
+            while not any("refused a connection from uid 65534" in line for line in live.log):
+                assert time.monotonic() < deadline, live.log
+                time.sleep(0.05)
             st = live.status()  # the refused peer changed nothing, and we still get in
             assert st["hold"] is None
         finally:

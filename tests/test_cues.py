@@ -83,5 +83,5 @@ def test_config_disables_and_retimes(week2_db: Path, tmp_path: Path) -> None:
 def test_bad_config_and_missing_db(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("cues:\n  hands.wrist_pulse:\n    every_min: soon\n")
-    assert one_error_line(mmctl("cues", "--config", cfg)).startswith(f"{cfg}:3: cues.hands.wrist_pulse.every_min:")
+    assert one_error_line(mmctl("cues", "--config", cfg)).startswith(f"mmctl: {cfg}:3: cues.hands.wrist_pulse.every_min:")
     assert "no database at" in one_error_line(mmctl("cues", "--db", tmp_path / "none.db"))

@@ -1,4 +1,4 @@
-"""`mmctl run` end to end, with real parts only (contracts section 7, issue 4).
+"""`mmctl run` end to end, with real parts only (README "Run the daemon", issue 4).
 
 One Xvfb and one private session bus (no service activation) serve the whole
 module; each test gets its own HOME (database, lock, config) and starts the

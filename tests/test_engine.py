@@ -1,4 +1,4 @@
-"""The cue engine against contracts section 2: hand-computed scenarios.
+"""The cue engine against docs/how-cues-are-timed.md: hand-computed scenarios.
 
 Every expected delivery below was worked out by hand from the contract text
 (the arithmetic is in the comments). Scenarios without hold/set_cues/

@@ -1,4 +1,4 @@
-"""Property tests: the engine against the naive reference of contracts section 2.
+"""Property tests: the engine against the naive reference of docs/how-cues-are-timed.md.
 
 Random small traces and configs (on a half-second grid, so that the ties the
 contract rules on happen often: input exactly at a pause instant, a gap of

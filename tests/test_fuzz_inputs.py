@@ -4,8 +4,8 @@
 
 - Trace parser (trace.py): any bytes give either the events or a TraceError
   naming `FILE:LINE` — never another exception. For JSON-shaped lines the
-  error names exactly the first line a reference reading of contracts
-  section 1 rejects, and everything parsed obeys the contract.
+  error names exactly the first line a reference reading of docs/trace-format.md
+  rejects, and everything parsed obeys the format.
 - Config loader (config.from_text / config.load): any text, any bytes and
   any YAML-shaped document give a Config or a ConfigError whose every line
   is `FILE:LINE: ...` with a line inside the file — never a traceback, and
@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from _mmctl import mmctl
 from micromove import config
 from micromove.core import catalog, trace
-from micromove.errors import ConfigError, TraceError
+from micromove.errors import ConfigError, TraceError, one_line, quote
 
 SRC = "fuzz.src"
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,7 +61,7 @@ def check_trace(data: bytes) -> list[trace.Event] | TraceError:
         events = parse(data)
     except TraceError as exc:
         assert exc.source == SRC and exc.line is not None and 1 <= exc.line <= n_lines, exc
-        assert str(exc).startswith(f"{SRC}:{exc.line}: ") and "\n" not in str(exc)
+        assert str(exc).startswith(f"{SRC}:{exc.line}: ") and str(exc).isprintable(), exc
         return exc
     last = -math.inf
     for e in events:
@@ -83,7 +83,7 @@ def test_any_bytes_are_events_or_a_trace_error_naming_the_line(data: bytes) -> N
 
 
 def reference_first_bad_line(lines: list[str]) -> int | None:
-    """Contracts section 1, read independently: the first invalid line's number."""
+    """docs/trace-format.md, read independently: the first invalid line's number."""
     last = -math.inf
 
     def number(v: Any) -> bool:
@@ -170,7 +170,7 @@ def check_config(text: str, source: str = SRC) -> config.Config | ConfigError:
             m = LOCATED.match(line)
             assert m and m.group("src") == source, line
             assert 1 <= int(m.group("line")) <= n_lines, (line, n_lines)
-            assert "\n" not in line and len(line) < 400, line
+            assert line.isprintable() and len(line) < 400, line  # one line: no newline, CR, tab, escape...
         return exc
     assert 0 < cfg.pause_min_s < cfg.break_s and cfg.max_defer_s > 0 and cfg.min_gap_s >= 0
     assert 0 < cfg.notify_timeout_s <= 3 and cfg.input_backend in config.backends()
@@ -232,6 +232,8 @@ def yamlish_documents(draw: st.DrawFn) -> str:
 @example("cues:\n  hands.wrist_pulse:\n    every_min: !!binary '%%%'\n")
 @example("? [a, b]\n: 1\n")
 @example("pause: {min_s: 5}\nactivity: {break_s: 5}\n")
+@example("activity: {? '\n\n    ' : null}\n")  # a key holding a newline: was printed over two lines
+@example("pause: {\"min_s\\t\\r\\e[31m\\x85\\u2028\": 1}\n")  # tab, CR, an escape sequence, NEL, LS
 def test_any_yaml_shaped_document_is_a_config_or_located_errors(text: str) -> None:
     first = check_config(text)
     again = check_config(text)
@@ -245,6 +247,37 @@ def test_any_yaml_shaped_document_is_a_config_or_located_errors(text: str) -> No
 @given(st.text(max_size=300))
 def test_any_text_is_a_config_or_located_errors(text: str) -> None:
     check_config(text)
+
+
+@FUZZ
+@given(st.sampled_from(["pause", "activity", "notify", "cues", "nowhere"]), st.text(max_size=12))
+@example("activity", "\n")
+@example("pause", "min_s\t")
+@example("cues", "hands.\x1b[2Jwrist_pulse")
+def test_any_key_is_named_on_one_line_as_it_really_is(section: str, key: str) -> None:
+    text = yaml.safe_dump({section: {key: 1}}, allow_unicode=True)
+    got = check_config(text)
+    if isinstance(got, config.Config):
+        return  # a valid key after all
+    key = next(iter(yaml.safe_load(text)[section]))  # as YAML reads it back (it folds a NEL to a space)
+    # An unknown section is named by itself; a key inside a known one by its whole path.
+    name = quote(section if section == "nowhere" else f"{section}.{key}")
+    assert any(re.match(rf"{SRC}:\d+: {re.escape(name)}: ", e) for e in got.errors), (got.errors, name)
+
+
+@FUZZ
+@given(st.text(max_size=40))
+@example("activity.\n\n    ")
+@example("")
+@example(" lead and trail ")
+def test_quote_is_one_printable_line_that_reads_back(text: str) -> None:
+    import ast
+
+    for always in (False, True):
+        q = quote(text, always=always)
+        assert q.isprintable(), q
+        assert q == text or ast.literal_eval(q) == text, (text, q)  # a Python/JSON-style string literal
+    assert one_line(text).isprintable()
 
 
 @settings(max_examples=150, deadline=None)
@@ -264,6 +297,7 @@ def test_any_file_bytes_are_a_config_or_located_errors(tmp_path_factory: pytest.
             m = LOCATED.match(line)
             assert m and m.group("src") == str(path), line
             assert 1 <= int(m.group("line")) <= n_lines, (line, n_lines)
+            assert line.isprintable(), line
 
 
 # ------------------------------------------------------------------ through the CLI
@@ -271,7 +305,7 @@ def assert_located_exit_2(proc: Any, path: Path) -> list[str]:
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     lines = proc.stderr.splitlines()
-    assert lines and all(re.match(rf"^{re.escape(str(path))}:\d+: \S", line) for line in lines), proc.stderr
+    assert lines and all(re.match(rf"^mmctl: {re.escape(str(path))}:\d+: \S", line) for line in lines), proc.stderr
     return lines
 
 

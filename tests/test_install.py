@@ -1,4 +1,4 @@
-"""`mmctl install` / `mmctl uninstall` and the service templates (issue 6, contracts section 8).
+"""`mmctl install` / `mmctl uninstall` and the service templates (issue 6, README "Install as a service").
 
 The unit file is checked by the real `systemd-analyze --user verify` (exit 0 and
 no warnings). `systemctl --user` and `launchctl` cannot run on the test

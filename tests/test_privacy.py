@@ -1,4 +1,4 @@
-"""Privacy by construction (issue 8, fault 7; contracts section 6).
+"""Privacy by construction (issue 8, fault 7; README "Privacy").
 
 A live `mmctl run -v` on a real X display: a random secret is typed through
 XTEST (xdotool) and the pointer is moved to, and clicked at, distinctive

@@ -68,7 +68,7 @@ def test_sample_day_is_a_valid_working_day() -> None:
     gaps = sorted(b.t - a.t for a, b in zip(events, events[1:], strict=False))
     assert 40 * 60 <= gaps[-1] <= 50 * 60  # lunch
     assert sum(1 for g in gaps if g >= 8 * 60) >= 3  # lunch and two coffee breaks
-    # Nothing but times, kinds and distances (contracts section 6).
+    # Nothing but times, kinds and distances (the privacy rule: README "Privacy").
     with SAMPLE_DAY.open() as fh:
         for line in fh:
             assert set(json.loads(line)) <= {"t", "kind", "px"}

@@ -1,4 +1,4 @@
-"""`mmctl simulate` as a person meets it (contracts section 4): the installed
+"""`mmctl simulate` as a person meets it (docs/trace-format.md): the installed
 command in a subprocess, its JSON lines, its options, and the database it writes
 for `mmctl stats`.
 """

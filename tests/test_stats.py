@@ -1,4 +1,4 @@
-"""`mmctl stats` on real databases (contracts section 5)."""
+"""`mmctl stats` on real databases (docs/stats.md)."""
 
 from __future__ import annotations
 

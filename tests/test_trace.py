@@ -1,4 +1,4 @@
-"""Bad traces through `mmctl simulate`, as a person meets them (contracts sections 1 and 4).
+"""Bad traces through `mmctl simulate`, as a person meets them (docs/trace-format.md).
 
 Every invalid-line rule: exit 2, one line on stderr naming FILE:LINE, nothing
 on stdout, no traceback, and with --db nothing written.

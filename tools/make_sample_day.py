@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the sample working day: a trace (contracts section 1) that
+"""Generate the sample working day: a trace (docs/trace-format.md) that
 `mmctl simulate` can replay on any machine, with or without a display.
 
     python3 tools/make_sample_day.py            # writes daemon/micromove/data/sample-day.jsonl

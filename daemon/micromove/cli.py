@@ -3,8 +3,9 @@
 Each command lives in micromove.commands.<module> with `configure(parser)` and
 `run(args) -> int`, and is imported only when it is the one being run, so
 `mmctl stats` never pays for (or imports) the daemon's input backends.
-Usage and input errors print one line each on stderr and exit 2; there is
-never a traceback for them.
+Usage and input errors print one line each on stderr, each starting with
+`mmctl: ` (`mmctl: notes.jsonl: no such file`, `mmctl stats: unrecognized
+arguments: --jsno`), and exit 2; there is never a traceback for them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import ConfigError, TraceError, UsageError
+from .errors import UsageError, quote
 
 TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
 if TYPE_CHECKING:
@@ -69,6 +70,62 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
 
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        # argparse hands a subcommand's leftovers up to the top parser, which
+        # would blame `mmctl`; name the (sub)command they were given to.
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            chosen = _chosen(self, ns)
+            prog = chosen.prog
+            hint = _near_option(chosen, extras)
+            raise UsageError(
+                f"{prog}: unrecognized arguments: {' '.join(quote(a) for a in extras)}"
+                f"{hint} (`{prog} --help` lists what it takes)"
+            )
+        return ns  # type: ignore[no-any-return]
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse's own check, plus "did you mean" (a mistyped command, config
+        # action or choice), and the value quoted so that it stays on one line.
+        if action.choices is None or value in action.choices:
+            return
+        import difflib
+
+        choices = [str(c) for c in action.choices]
+        near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+        if isinstance(action, argparse._SubParsersAction):
+            hint = f" (did you mean `{self.prog} {near[0]}`?)" if near else ""
+            what = str(action.metavar or "command").lower()
+            raise UsageError(f"{self.prog}: unknown {what}: {quote(str(value))}{hint}; "
+                             f"`{self.prog} --help` lists them")  # fmt: skip
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        name = "/".join(action.option_strings) or action.metavar or action.dest
+        raise UsageError(f"{self.prog}: {name}: invalid choice: {quote(str(value))}{hint}; "
+                         f"choose from {', '.join(choices)}")  # fmt: skip
+
+
+def _near_option(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """' (did you mean --json?)' for the first mistyped option that is close to a real one."""
+    import difflib
+
+    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    for arg in extras:
+        if arg.startswith("--"):
+            near = difflib.get_close_matches(arg.split("=", 1)[0], options, n=1, cutoff=0.6)
+            if near:
+                return f" (did you mean {near[0]}?)"
+    return ""
+
+
+def _chosen(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost (sub)parser that `ns` went through: `mmctl config check`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(ns, action.dest, None)
+            if name in action.choices:
+                return _chosen(action.choices[name], ns)
+    return parser
+
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
@@ -105,9 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args._module.run(args) or 0)
     except UsageError as exc:
-        located = isinstance(exc, (ConfigError, TraceError))  # already 'FILE:LINE: ...'
+        # Every line says who speaks: `mmctl: FILE:LINE: key: what`. lines()
+        # has already made each one a single line (unprintables escaped).
         for line in exc.lines():
-            print(line if located or line.startswith("mmctl") else f"mmctl: {line}", file=sys.stderr)
+            print(line if line.startswith("mmctl") else f"mmctl: {line}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         return 130

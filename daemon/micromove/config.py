@@ -1,6 +1,6 @@
 """Configuration: the built-in defaults, the YAML loader and its validation.
 
-Defaults live here and only here (the timing keys of contracts section 3, the
+Defaults live here and only here (the timing keys of docs/how-cues-are-timed.md, the
 project's own few keys, and every cue's settings taken from the catalog).
 config/micromove.example.yaml is the commented copy of these defaults; a test
 proves the two are equal.
@@ -100,20 +100,21 @@ def load_with_origins(path: Path | str | None) -> tuple[Config, dict[str, str]]:
     """Like `load`, and where each effective value came from (FILE:LINE or "default")."""
     if path is None:
         return DEFAULTS, {}
-    from .errors import ConfigError
+    from .errors import ConfigError, quote
 
     p = Path(path)
+    where = quote(str(p))
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([f"{p}: no such file"]) from None
+        raise ConfigError([f"{where}: no such file"]) from None
     except IsADirectoryError:
-        raise ConfigError([f"{p}: is a folder, not a config file"]) from None
+        raise ConfigError([f"{where}: is a folder, not a config file"]) from None
     except PermissionError:
-        raise ConfigError([f"{p}: permission denied"]) from None
+        raise ConfigError([f"{where}: permission denied"]) from None
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
-        raise ConfigError([f"{p}:{line}: not UTF-8 text"]) from None
+        raise ConfigError([f"{where}:{line}: not UTF-8 text"]) from None
     return _parse(text, str(p))
 
 
@@ -159,23 +160,25 @@ def _is_number(v: object) -> bool:
 def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
     import yaml
 
-    from .errors import ConfigError
+    from .errors import ConfigError, one_line, quote
 
     errors: list[str] = []
+    where = quote(source)  # a file name with a newline in it stays on one line
 
     def err(node: Any, key: str, msg: str) -> None:
         line = node.start_mark.line + 1 if node is not None else 1
-        errors.append(f"{source}:{line}: {key}: {msg}" if key else f"{source}:{line}: {msg}")
+        key = quote(key) if key else key  # `"activity.\n\n    "`: one line, and what is really there
+        errors.append(f"{where}:{line}: {key}: {msg}" if key else f"{where}:{line}: {msg}")
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
-        raise ConfigError([f"{source}:1: not valid YAML: nested too deeply"]) from None
+        raise ConfigError([f"{where}:1: not valid YAML: nested too deeply"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"{source}:{line}: not valid YAML: {problem}"]) from None
+        raise ConfigError([f"{where}:{line}: not valid YAML: {one_line(problem)}"]) from None
 
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
@@ -241,7 +244,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
                         err(fv, fpath, f"must be typing, mouse or active, not {_show(v)}")
                     else:
                         values[fpath] = v
-                        origins[fpath] = f"{source}:{fv.start_mark.line + 1}"
+                        origins[fpath] = f"{where}:{fv.start_mark.line + 1}"
             continue
         for fk, fv in items:
             fpath = f"{section}.{fk.value}"
@@ -267,7 +270,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
                 err(fv, fpath, f"must be one of {', '.join(known)}, not {_show(v)}")
                 continue
             values[fpath] = v
-            origins[fpath] = f"{source}:{fv.start_mark.line + 1}"
+            origins[fpath] = f"{where}:{fv.start_mark.line + 1}"
 
     d = DEFAULTS
     min_s = values.get("pause.min_s", d.pause_min_s)
@@ -275,12 +278,12 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
     if "pause.min_s" not in errors and min_s >= break_s and not any(
         ": pause.min_s:" in e or ": activity.break_s:" in e for e in errors
     ):
-        line = origins.get("pause.min_s", origins.get("activity.break_s", f"{source}:1"))
+        line = origins.get("pause.min_s", origins.get("activity.break_s", f"{where}:1"))
         errors.append(
             f"{line}: pause.min_s: must be below activity.break_s ({min_s:g} is not below {break_s:g})"
         )
     if errors:
-        raise ConfigError(sorted(errors, key=lambda e: int(e[len(source) + 1 :].split(":", 1)[0])))
+        raise ConfigError(sorted(errors, key=lambda e: int(e[len(where) + 1 :].split(":", 1)[0])))
 
     cues = dict(_default_cues())
     for cue_id, base in list(cues.items()):
@@ -307,6 +310,10 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
 def _show(v: object) -> str:
     import json
 
+    from .errors import quote
+
+    if isinstance(v, str):
+        return quote(v, always=True, limit=80)
     if isinstance(v, Exception):
         return "an unreadable value"
     if isinstance(v, (list, dict, set)):

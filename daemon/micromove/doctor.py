@@ -48,7 +48,8 @@ def check_config(config_arg: str | None) -> tuple[Check, object]:
     from . import config, paths
     from .errors import ConfigError
 
-    path = Path(config_arg).expanduser() if config_arg else paths.config_path()
+    default = paths.config_path()
+    path = Path(config_arg).expanduser() if config_arg else default
     if not config_arg and not path.exists():
         return Check("config", OK, f"no config file at {path}: built-in defaults"), config.DEFAULTS
     try:
@@ -56,10 +57,13 @@ def check_config(config_arg: str | None) -> tuple[Check, object]:
     except ConfigError as exc:
         n = len(exc.errors)
         more = f" (and {n - 1} more)" if n > 1 else ""
-        return (
-            Check("config", PROBLEM, exc.errors[0] + more, f"`mmctl config check {path}` lists every error; fix them (or `mmctl config init --force` for the defaults)"),
-            None,
-        )
+        see = f"`mmctl config check {path}` lists every error"
+        if path.absolute() == default.absolute():
+            # `config init --force` writes the default file: it is the one to start again.
+            fix = f"{see}; fix them, or start again from the commented defaults: `mmctl config init --force`"
+        else:
+            fix = f"{see}; fix them in {path}"  # someone's own file: never offer to overwrite the default one
+        return Check("config", PROBLEM, exc.errors[0] + more, fix), None
     return Check("config", OK, f"{path} is valid"), cfg
 
 
@@ -218,8 +222,9 @@ def check_service() -> list[Check]:
 
     platform = install.default_platform()
     unit = install.service_path(platform)
+    installed = unit.exists()
     out: list[Check] = []
-    if not unit.exists():
+    if not installed:
         out.append(Check("service", PROBLEM, f"not installed ({unit} is missing)", "mmctl install"))
     else:
         try:
@@ -251,9 +256,27 @@ def check_service() -> list[Check]:
     if pid is not None:
         out.append(Check("daemon", OK, f"micromove is running (pid {pid}){manager}"))
     else:
-        how = start if reachable else f"{start} in your desktop session, or run `mmctl run`"
+        if not installed:  # nothing for the service manager to start yet
+            how = "`mmctl install` (installs the service and starts it), or `mmctl run` in a terminal"
+        elif reachable:
+            how = start
+        else:
+            how = f"{start} in your desktop session, or run `mmctl run`"
         out.append(Check("daemon", PROBLEM, f"micromove is not running{manager}", how))
     return out
+
+
+def how_to_start() -> str:
+    """What to run to start micromove here: the service's start command when
+    the service is installed, else `mmctl install` (for `mmctl status`)."""
+    from . import install
+
+    platform = install.default_platform()
+    if not install.service_path(platform).exists():
+        return "`mmctl install` (installs the service and starts it), or `mmctl run` in a terminal"
+    if platform == "systemd":
+        return f"`systemctl --user start {install.UNIT_NAME}` (or `mmctl run` in a terminal)"
+    return f"`launchctl kickstart gui/{os.getuid()}/{install.LABEL}` (or `mmctl run` in a terminal)"
 
 
 # ------------------------------------------------------------------ all

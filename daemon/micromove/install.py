@@ -1,4 +1,4 @@
-"""Install micromove as a per-user service (contracts section 8).
+"""Install micromove as a per-user service (README.md: "Install as a service").
 
 A systemd user unit on Linux, a LaunchAgent on macOS, each rendered from a
 template shipped in the package (micromove/templates/, identical to the

@@ -67,7 +67,11 @@ class _Formatter(logging.Formatter):
             exc = record.exc_info[1]
             if exc is not None:
                 msg = f"{msg}: {describe_exception(exc)}"
-        line = f"{record.levelname} {msg}".replace("\n", " | ")
+        from .errors import one_line
+
+        # One record, one line: a newline becomes " | ", any other control
+        # character (a CR, an escape sequence in a file name) is escaped.
+        line = one_line(f"{record.levelname} {msg}".replace("\n", " | "))
         if self.journal:
             line = f"<{_PRIORITY.get(record.levelno, 6)}>{line}"
         return line

@@ -1,4 +1,5 @@
-"""Where micromove keeps its files (contracts section 7). XDG variables honoured."""
+"""Where micromove keeps its files. XDG variables honoured (the platform's
+usual folders on macOS); README.md's "Files" section lists them."""
 
 from __future__ import annotations
 
@@ -37,8 +38,20 @@ def db_path() -> Path:
     return data_dir() / "micromove.db"
 
 
+# For help texts: where the control socket and the lock are, and the fallback.
+RUNTIME_HELP = (
+    "The control socket and the lock are in $XDG_RUNTIME_DIR/micromove/; where "
+    "XDG_RUNTIME_DIR is not set (an SSH login, cron, some containers) in "
+    "$TMPDIR/micromove-UID/ (/tmp/micromove-UID/ without TMPDIR; on macOS "
+    "~/Library/Caches/micromove/run/), UID being your numeric user id. The daemon "
+    "and mmctl find each other only when both see the same XDG_RUNTIME_DIR."
+)
+
+
 def runtime_dir() -> Path:
-    """Control socket and lock. Falls back to a per-user folder when unset."""
+    """Control socket and lock: $XDG_RUNTIME_DIR/micromove, else (unset or
+    not absolute) $TMPDIR/micromove-UID (/tmp without TMPDIR), or on macOS
+    ~/Library/Caches/micromove/run. RUNTIME_HELP says the same for people."""
     value = os.environ.get("XDG_RUNTIME_DIR", "")
     if value and os.path.isabs(value):
         return Path(value) / APP

@@ -150,6 +150,8 @@ class DueView:
     due_since: float | None
     not_before: float | None  # None: held until released
     at_latest: float | None
+    # When its stretch ends (and drops it) unless more input of its kind comes.
+    stretch_ends: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +426,9 @@ class Service:
                 latest = not_before + cfg.max_defer_s
             else:
                 latest = p.cap_at
-            due.append(DueView(p.cue, p.trigger, _t(w, p.due_at), _t(w, not_before), _t(w, latest)))
+            st = engine.stretch(p.trigger)
+            ends = _t(w, st.last + cfg.break_s) if st is not None else None
+            due.append(DueView(p.cue, p.trigger, _t(w, p.due_at), _t(w, not_before), _t(w, latest), ends))
         cues_cfg = cfg.cues
         upcoming = tuple(
             UpcomingView(cid, cues_cfg[cid].trigger if cid in cues_cfg else None, _t(w, t))

@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..errors import UsageError
+from ..errors import UsageError, one_line
 from ._common import add_config_arg, add_db_arg
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def _apply(ch: Change, config_arg: str | None) -> int:
     try:
         kept = configedit.apply(path, ch.edits)
     except OSError as exc:
-        print(f"mmctl: checkin: cannot write {path}: {exc.strerror or exc}; nothing changed", file=sys.stderr)
+        print(one_line(f"mmctl: checkin: cannot write {path}: {exc.strerror or exc}; nothing changed"), file=sys.stderr)
         return 1
     print(f"changed {path}" + ("" if kept else " (its layout could not be kept: comments were dropped)"))
     _sent, msg = ask_reload()

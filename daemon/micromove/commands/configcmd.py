@@ -1,6 +1,6 @@
 """`mmctl config check [FILE]`, `config show`, `config init`.
 
-- check: validates a config file; every problem as `FILE:LINE: key: what`
+- check: validates a config file; every problem as `mmctl: FILE:LINE: key: what`
   (exit 2), or one `ok` line (exit 0). Without FILE: the default file; none
   there is fine (the built-in defaults apply).
 - show: every effective value and where it came from: `default` or FILE:LINE.
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import UsageError, one_line
 
 
 def configure(p: argparse.ArgumentParser, name: str) -> None:
@@ -24,7 +24,7 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     c = sub.add_parser(
         "check",
         help="validate a config file (default: the one micromove reads)",
-        description="Validate a config file: every problem as FILE:LINE: key: what is wrong (exit 2), "
+        description="Validate a config file: every problem on a line of its own, as mmctl: FILE:LINE: key: what is wrong (exit 2), "
         "or one 'ok' line (exit 0).",
     )
     c.add_argument("file", nargs="?", metavar="FILE", help="file to check (default: $XDG_CONFIG_HOME/micromove/config.yaml)")
@@ -119,7 +119,7 @@ def _init(args: argparse.Namespace) -> int:
     try:
         write_private(path, example_text())
     except OSError as exc:
-        print(f"mmctl: config init: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(one_line(f"mmctl: config init: cannot write {path}: {exc.strerror or exc}"), file=sys.stderr)
         return 1
     print(f"wrote {path} (every key at its default, with comments); edit it, then `mmctl config check`")
     return 0

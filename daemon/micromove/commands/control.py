@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import UsageError, one_line
 
 EXIT_STATUS = (
     "exit status: 0 done; 1 micromove is not running, or it could not do it; "
@@ -47,8 +48,10 @@ _HELP = {
 
 
 def configure(p: argparse.ArgumentParser, name: str) -> None:
+    from ..paths import RUNTIME_HELP
+
     p.description = _HELP[name][0]
-    p.epilog = EXIT_STATUS
+    p.epilog = f"{EXIT_STATUS}. {RUNTIME_HELP}"
     if name == "status":
         p.add_argument("--json", action="store_true", help="print one JSON object (running: false when it is not)")
     elif name == "pause":
@@ -88,21 +91,27 @@ def run(args: argparse.Namespace) -> int:
             if as_json:
                 print(json.dumps({"running": False, "error": str(exc)}))
             else:
+                from ..doctor import how_to_start
+
                 print(str(exc))
-                print("start it: `systemctl --user start micromove` (or `mmctl run` in a terminal)")
+                print(f"start it: {how_to_start()}")
+                if not os.environ.get("XDG_RUNTIME_DIR"):
+                    print("note: XDG_RUNTIME_DIR is not set here, so this looked in the fallback folder; a "
+                          "micromove started in your desktop session listens in $XDG_RUNTIME_DIR/micromove/ "
+                          "(see `mmctl status --help`)")  # fmt: skip
             return 1
-        print(f"mmctl: {exc}", file=sys.stderr)
+        print(f"mmctl: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except control.ControlFailed as exc:
         if as_json:
             print(json.dumps({"running": None, "error": str(exc)}))
-        print(f"mmctl: {exc}", file=sys.stderr)
+        print(f"mmctl: {one_line(str(exc))}", file=sys.stderr)
         return 1
     if not reply.get("ok"):
         text = str(reply.get("error") or "micromove refused the request")
         if reply.get("code") in ("bad_request", "unknown_cue"):
             raise UsageError(text)
-        print(f"mmctl: {text}", file=sys.stderr)
+        print(f"mmctl: {one_line(text)}", file=sys.stderr)  # the daemon's words: one line, whatever they hold
         return 1
     out = _SHOW[args.command](reply, as_json)
     if out:
@@ -152,6 +161,30 @@ def _held_until_released(holds: list[dict[str, Any]]) -> str:
     return f"held back until the end of {', '.join(names)}"
 
 
+# trigger -> (what "keeping on" is, what "coming back" is)
+_ACTIVITY = {
+    "typing": ("typing", "type again"),
+    "mouse": ("using the mouse", "use the mouse again"),
+    "active": ("at the keyboard or mouse", "are back at the keyboard or mouse"),
+}
+
+
+def _due_when(d: dict[str, Any], now: float, holds: list[dict[str, Any]]) -> str:
+    """When a due cue goes out, as the engine will really do it: a cue whose
+    stretch ends (a break) before it can go out is dropped then, not sent late."""
+    keep, back = _ACTIVITY.get(d.get("trigger") or "", _ACTIVITY["active"])
+    ends = d.get("stretch_ends")
+    drop = "" if ends is None else f"dropped at {_clock(ends, now)} unless you {back} before then (a break is rest enough)"
+    if d["not_before"] is None:
+        return _held_until_released(holds) + (f"; {drop}" if drop else "")
+    after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
+    latest = d.get("at_latest")
+    if drop and (latest is None or latest >= ends):
+        # The break comes first: there is no "at the latest" to promise.
+        return f"at the next natural pause{after}, if you keep {keep}; {drop}"
+    return f"at the next natural pause{after}, at the latest {_clock(latest, now)}"
+
+
 def _show_status(r: dict[str, Any], as_json: bool) -> str:
     from ..timefmt import format_duration
 
@@ -183,12 +216,7 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     due = r.get("due") or []
     if due:
         for d in due:
-            if d["not_before"] is None:
-                when = _held_until_released(holds)
-            else:
-                after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
-                when = f"at the next natural pause{after}, at the latest {_clock(d['at_latest'], now)}"
-            lines.append(f"  due:       {_title(d['cue'])}: {when}")
+            lines.append(f"  due:       {_title(d['cue'])}: {_due_when(d, now, holds)}")
     else:
         lines.append("  due:       nothing")
     for u in (r.get("upcoming") or [])[:3]:

@@ -34,12 +34,14 @@ def run(args: argparse.Namespace) -> int:
         out = {"ok": not problems, "checks": [c.as_dict() for c in checks]}
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
         return 1 if problems else 0
+    from ..errors import one_line
+
     label = {"ok": "ok", "problem": "PROBLEM", "note": "note"}
     for c in checks:
         line = f"{label[c.status]:<8} {c.name}: {c.detail}"
         if c.fix and c.status != "ok":
             line += f"  -> fix: {c.fix}"
-        print(line)
+        print(one_line(line))  # one check, one line, whatever a path in it holds
     n = len(problems)
     print("all ok" if not n else f"{n} problem{'s' if n != 1 else ''} found")
     return 1 if problems else 0

@@ -1,4 +1,4 @@
-"""`mmctl install` / `mmctl uninstall`: the per-user service (contracts section 8)."""
+"""`mmctl install` / `mmctl uninstall`: the per-user service (README.md: "Install as a service")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`mmctl run`: the daemon, in the foreground (contracts section 7).
+"""`mmctl run`: the daemon, in the foreground (README.md: "Run the daemon").
 
 What the service units start. Logs to stderr. Exit status: 0 after SIGTERM
 or SIGINT (everything flushed); 1 when input cannot be watched (no display,
@@ -23,6 +23,9 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     add_config_arg(p)
     add_db_arg(p)
     p.add_argument("-v", "--verbose", action="store_true", help="log debugging detail too")
+    from ..paths import RUNTIME_HELP
+
+    p.epilog = f"{RUNTIME_HELP} When cues fall due and go out: docs/how-cues-are-timed.md (in micromove's source)."
 
 
 def _load(args: argparse.Namespace) -> Any:

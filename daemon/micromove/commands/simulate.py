@@ -1,4 +1,4 @@
-"""`mmctl simulate TRACE`: replay a trace through the daemon's engine (contracts section 4)."""
+"""`mmctl simulate TRACE`: replay a trace through the daemon's engine (docs/trace-format.md)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
         help="local wall-clock time of t=0, e.g. 2026-03-02T09:00 (default: today at 09:00)",
     )
     p.add_argument("--db", metavar="FILE", help="also write what the daemon would write to this SQLite file")
+    p.epilog = (
+        "Prints one JSON line per delivered cue: t, cue, trigger, reason (pause or max_defer), "
+        "stretch_s. The trace format, the output and the errors: docs/trace-format.md; when "
+        "cues fall due and go out: docs/how-cues-are-timed.md (in micromove's source). "
+        "Exit status: 0 ok, 2 bad input (a trace line, the config, an argument)."
+    )
 
 
 def parse_start(value: str | None) -> float:

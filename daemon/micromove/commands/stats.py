@@ -1,4 +1,4 @@
-"""`mmctl stats`: activity, stretches and cues per local day (contracts section 5).
+"""`mmctl stats`: activity, stretches and cues per local day (docs/stats.md).
 
 Reads the database read-only with the standard library (works while the
 daemon writes) and imports nothing heavy: no yaml, no input backend.
@@ -28,7 +28,7 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--since", metavar="DATE", help="first local day to include, YYYY-MM-DD")
     p.add_argument("--until", metavar="DATE", help="last local day to include, YYYY-MM-DD")
     fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="one JSON object (contracts section 5)")
+    fmt.add_argument("--json", action="store_true", help="one JSON object; its fields: docs/stats.md")
     fmt.add_argument("--csv", action="store_true", help="CSV, one row per day (hour, week)")
     p.add_argument(
         "--by",
@@ -39,7 +39,8 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     p.epilog = (
         "Without --json/--csv: today and the 6 days before it (or the latest recorded week), "
         "an hour-by-day heatmap and the trend of cues done per day. Exit status: 0 ok (also "
-        "when nothing is recorded yet), 2 bad arguments, a missing --db FILE or an unusable database."
+        "when nothing is recorded yet), 2 bad arguments, a missing --db FILE or an unusable database. "
+        "What each figure and JSON field means: docs/stats.md (in micromove's source)."
     )
 
 

@@ -1,7 +1,7 @@
 """The cue catalog: every micro-movement micromove can cue, as data.
 
-Ids are contract (shared/catalog-facts.md): the config file, the database and
-`mmctl` use them. Doses and the intervals the article gives are carried over;
+Ids are stable names: the config file, the database and `mmctl` use them,
+so an id never changes once released. Doses and the intervals the article gives are carried over;
 where the article gives no interval, the default chosen here is explained in
 the comment beside it. Instructions are written to fit one notification line.
 

@@ -1,4 +1,4 @@
-"""Traces: JSON Lines of input events (contracts section 1).
+"""Traces: JSON Lines of input events (docs/trace-format.md).
 
     {"t": 0.00, "kind": "key"}
     {"t": 0.21, "kind": "move", "px": 14}

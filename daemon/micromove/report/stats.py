@@ -1,4 +1,4 @@
-"""Local-day (or hour, or week) figures from the database: contracts section 5.
+"""Local-day (or hour, or week) figures from the database (docs/stats.md lists them).
 
 Standard library only, and little of it: `mmctl stats` has to start fast.
 
@@ -285,7 +285,7 @@ def report(
     until: date | None = None,
     by: str = "day",
 ) -> dict[str, Any]:
-    """contracts section 5: {"days": [DAY, ...], "totals": DAY without its date}.
+    """{"days": [DAY, ...], "totals": DAY without its date} (docs/stats.md).
 
     With by="week" or "hour" the list is "weeks" / "hours" and each entry is
     labelled "week" (ISO, 2026-W10) or "hour" (local, 2026-03-02T09).
