@@ -692,7 +692,7 @@ def test_not_running_and_bad_arguments() -> None:
         (["snooze", "30"], "add a unit"),
         (["snooze", "8d"], "at most 7 days"),
         (["done", "hands.wrist_puls"], "did you mean hands.wrist_pulse?"),
-        (["done", "hands.wrist_pulse", "nope"], "unknown cue id 'nope'"),
+        (["done", "hands.wrist_pulse", "nope"], 'unknown cue id "nope"'),
         (["status", "extra"], "unrecognized arguments"),
         (["resume", "10m"], "unrecognized arguments"),
     ):

@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import UsageError, quote
 
 if TYPE_CHECKING:
     from ..service import DoneResult, HoldResult, HoldView, ResumeResult, Status
@@ -49,13 +49,13 @@ def parse_duration(text: str, what: str = "DURATION") -> float:
     m = _DURATION.fullmatch(t)
     if not t or m is None or not any(m.groups()):
         why = "add a unit:" if re.fullmatch(r"\d+(\.\d+)?", t) else "e.g."
-        raise UsageError(f"{what}: not a duration: {text!r} ({why} 30s, 10m, 1h, 1h30m)")
+        raise UsageError(f"{what}: not a duration: {quote(text, always=True)} ({why} 30s, 10m, 1h, 1h30m)")
     d, h, mi, s = (int(g) if g else 0 for g in m.groups())
     seconds = float(((d * 24 + h) * 60 + mi) * 60 + s)
     if seconds <= 0:
-        raise UsageError(f"{what}: must be more than 0: {text!r}")
+        raise UsageError(f"{what}: must be more than 0: {quote(text, always=True)}")
     if seconds > MAX_HOLD_S:
-        raise UsageError(f"{what}: at most 7 days: {text!r}")
+        raise UsageError(f"{what}: at most 7 days: {quote(text, always=True)}")
     return seconds
 
 
@@ -85,7 +85,7 @@ def suggest_cue(cue: str) -> str:
 
 
 def unknown_cue_message(cue: str) -> str:
-    return f"unknown cue id {cue!r}{suggest_cue(cue)}; `mmctl cues` lists them"
+    return f"unknown cue id {quote(cue, always=True)}{suggest_cue(cue)}; `mmctl cues` lists them"
 
 
 def _no_constants(name: str) -> Any:
@@ -120,11 +120,11 @@ def parse_request(line: bytes) -> Request:
     if not isinstance(cmd, str):
         raise ProtocolError("bad_request", "\"cmd\" is not a string")
     if cmd not in _FIELDS:
-        raise ProtocolError("bad_request", f"unknown cmd {cmd[:40]!r} (one of {', '.join(COMMANDS)})")
+        raise ProtocolError("bad_request", f"unknown cmd {quote(cmd, always=True, limit=40)} (one of {', '.join(COMMANDS)})")
     allowed = _FIELDS[cmd]
     for k in msg:
         if k != "cmd" and k not in allowed:
-            raise ProtocolError("bad_request", f"unknown field {k[:40]!r} for {cmd}")
+            raise ProtocolError("bad_request", f"unknown field {quote(k, always=True, limit=40)} for {cmd}")
     for_s: float | None = None
     if "for_s" in msg:
         v = msg["for_s"]

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import quote
 from ..inbox import Call, Inbox, Stopping
 from .protocol import (
     MAX_LINE,
@@ -355,7 +356,7 @@ class ControlEndpoint:
         except Exception as exc:  # noqa: BLE001 - a request never stops the daemon
             log.warning("control request %s failed: %s: %s", req.cmd, type(exc).__name__, exc)
             return error("internal", f"{type(exc).__name__}: {exc}")
-        return error("bad_request", f"unknown cmd {req.cmd!r}")
+        return error("bad_request", f"unknown cmd {quote(req.cmd, always=True)}")
 
     def _augment(self, req: Request, reply: dict[str, Any]) -> None:
         """On the connection's thread: today's figures from the database."""
