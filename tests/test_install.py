@@ -573,3 +573,33 @@ def test_a_session_bus_without_a_systemd_user_manager(tmp_path: Path) -> None:
     assert (home / ".config" / "systemd" / "user" / "micromove.service").exists()
     assert "org.freedesktop.systemd1" in proc.stdout  # systemctl's own reason, passed on
     assert "systemctl --user enable --now micromove.service" in proc.stdout
+
+
+def test_the_unit_is_the_same_however_mmctl_is_started(cli: Cli, tmp_path: Path) -> None:
+    """Through a link (install.sh's ~/.local/bin/mmctl) or the real script: one ExecStart, so
+    a second `mmctl install` finds the unit unchanged and restarts nothing."""
+    cli.fake("systemctl")
+    real = installed_mmctl()
+    bin_ = cli.home / ".local" / "bin"
+    bin_.mkdir(parents=True)
+    (bin_ / "mmctl").symlink_to(real)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_")}
+    env.update(PATH=str(cli.bin), FAKE_LOG=str(cli.log))
+    for i, exe in enumerate((real, str(bin_ / "mmctl"), real, str(bin_ / "mmctl"))):
+        proc = subprocess.run([exe, "install"], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert exec_start(unit_path(cli.home).read_text()) == f"{os.path.realpath(real)} run"
+        if i:
+            assert "already installed, up to date" in proc.stdout and "updated" not in proc.stdout, (exe, proc.stdout)
+    assert ["systemctl", "--user", "restart", UNIT] not in cli.calls()
+
+
+def test_uninstall_purge_never_deletes_an_environment_install_sh_did_not_make(cli: Cli) -> None:
+    """The test environment itself (a development venv, no install.sh marker) survives --purge."""
+    make_data(cli.home)
+    assert cli("install").returncode == 0
+    venv = Path(sys.prefix)
+    purge = cli("uninstall", "--purge", "--yes")
+    assert purge.returncode == 0, purge.stderr
+    assert "kept the program" not in purge.stdout and str(venv) not in purge.stdout
+    assert (venv / "bin").is_dir()
