@@ -9,11 +9,11 @@ verdicts:
 - ``new``: no file, or an empty (0-byte) one: a database may be created there.
 - ``empty``: a valid SQLite database with no tables and user_version 0.
 - ``ours``: micromove's database: its header carries micromove's application
-  id, or it has a schema version and micromove's tables.
-- ``damaged``: micromove's database, but unreadable: the application id is
-  micromove's yet the schema cannot be read; or the file sits at micromove's
-  own default location (a file only micromove writes) and is not readable
-  SQLite at all. Only such a file is moved aside by the writer.
+  id (sound or damaged: the writer's integrity check tells), or it has
+  micromove's tables.
+- ``damaged``: a file at micromove's own default location (a file only
+  micromove writes) that is not readable SQLite. The writer moves it aside,
+  as it does an ``ours`` file that fails its integrity check.
 - ``foreign``: anything else (a text file, another program's SQLite file, an
   unreadable SQLite file not recognisably micromove's): never written,
   renamed, chmod-ed or recovered.
@@ -83,7 +83,7 @@ def _wal_has_data(path: str) -> bool:
 def _describe(tables: set[str]) -> str:
     names = sorted(tables)
     shown = ", ".join(repr(n) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"an SQLite database without micromove's tables (it has {shown})"
+    return f"an SQLite database without micromove's tables; its tables: {shown}"
 
 
 def identify(path: str | os.PathLike[str], *, default_location: bool = False) -> tuple[str, str]:
@@ -96,7 +96,7 @@ def identify(path: str | os.PathLike[str], *, default_location: bool = False) ->
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        return (NEW, "") if not _wal_has_data(p) else _by_tables(p, default_location, 0, False)
+        return (NEW, "") if not _wal_has_data(p) else _by_tables(p, default_location, 0)
     try:
         import stat
 
@@ -106,18 +106,24 @@ def identify(path: str | os.PathLike[str], *, default_location: bool = False) ->
     finally:
         os.close(fd)
     if not head:
-        return (NEW, "") if not _wal_has_data(p) else _by_tables(p, default_location, 0, False)
+        return (NEW, "") if not _wal_has_data(p) else _by_tables(p, default_location, 0)
     if not head.startswith(HEADER) or len(head) < HEADER_SIZE:
         why = "not an SQLite file" if not HEADER.startswith(head[: len(HEADER)]) else "a cut-short SQLite file"
         return (DAMAGED if default_location else FOREIGN), why
     app_id = int.from_bytes(head[68:72], "big")
     if app_id not in (0, APPLICATION_ID):
         return FOREIGN, f"an SQLite database of another program (application id {app_id:#010x})"
+    if app_id == APPLICATION_ID:
+        # Marked as micromove's: ours, sound or not (the writer's integrity check
+        # decides; it moves a damaged one aside). Its schema is not read here, so a
+        # reader never races the daemon's writes.
+        return OURS, ""
     version = int.from_bytes(head[60:64], "big")
-    return _by_tables(p, default_location, version, app_id == APPLICATION_ID)
+    return _by_tables(p, default_location, version)
 
 
-def _by_tables(p: str, default_location: bool, version: int, marked: bool) -> tuple[str, str]:
+def _by_tables(p: str, default_location: bool, version: int) -> tuple[str, str]:
+    """The verdict on an unmarked file (or a missing/empty one with a `-wal` beside it)."""
     problem = ""
     tables: set[str] = set()
     for attempt in range(2):  # a checkpoint rewriting page 1 at that instant: read again
@@ -131,22 +137,18 @@ def _by_tables(p: str, default_location: bool, version: int, marked: bool) -> tu
                 import time
 
                 time.sleep(0.05)
-    if problem:
-        if marked or default_location:
-            return DAMAGED, problem
-        return FOREIGN, f"an SQLite file that cannot be read ({problem})"
-    if not tables and _wal_has_data(p):
+    if not problem and not tables and _wal_has_data(p):
         # Everything may still be in the write-ahead log beside it.
         try:
             tables = _tables_with_wal(p)
         except (OSError, sqlite3.DatabaseError) as exc:
-            if marked or default_location:
-                return DAMAGED, f"its write-ahead log cannot be read ({exc})"
-            return FOREIGN, f"an SQLite file whose write-ahead log cannot be read ({exc})"
-    if marked:
-        return OURS, ""
+            problem = f"its write-ahead log cannot be read: {exc}"
+    if problem:
+        return (DAMAGED, problem) if default_location else (FOREIGN, f"an SQLite file that cannot be read: {problem}")
     if not tables:
-        return (EMPTY, "") if version == 0 else (FOREIGN, f"an SQLite database of schema version {version} with no tables")
+        if version == 0:
+            return EMPTY, ""
+        return FOREIGN, f"an SQLite database of schema version {version} with no tables"
     if tables >= CORE_TABLES:
         return OURS, ""
     return FOREIGN, _describe(tables)
