@@ -540,6 +540,7 @@ def uninstall(
         )
     if program is not None:
         where = " and ".join(map(str, program.paths()))
-        say(f"kept the program: {where} (`mmctl uninstall --purge` deletes it too, with your data;")
-        say(f"to delete only the program: rm -r {' '.join(shlex.quote(str(p)) for p in program.paths())})")
+        say(f"kept the program: {where}")
+        say(f"    to delete it: rm -r {' '.join(shlex.quote(str(p)) for p in program.paths())}")
+        say("    (or `mmctl uninstall --purge`, which deletes your data and config too)")
     return status
