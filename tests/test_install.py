@@ -40,13 +40,13 @@ PKG_TEMPLATES = ROOT / "daemon" / "micromove" / "templates"
 
 
 def installed_mmctl() -> str:
-    """The real installed mmctl script (what the rendered unit must start)."""
+    """The real installed mmctl script (what the rendered unit must start: links resolved)."""
     cmd = mmctl_command()
     if len(cmd) == 1:
-        return str(Path(cmd[0]).absolute())
+        return os.path.realpath(cmd[0])
     found = shutil.which("mmctl")
     assert found, "no installed mmctl"
-    return found
+    return os.path.realpath(found)
 
 
 FAKE = """#!{python}
