@@ -18,13 +18,15 @@ verdicts:
   unreadable SQLite file not recognisably micromove's): never written,
   renamed, chmod-ed or recovered.
 
-Standard library only, and light: readers (`mmctl stats`) call it too.
+Light (the standard library and micromove.errors): readers (`mmctl stats`) call it too.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+
+from ..errors import ForeignDatabase, StoreError
 
 HEADER = b"SQLite format 3\x00"
 HEADER_SIZE = 100
@@ -120,6 +122,31 @@ def identify(path: str | os.PathLike[str], *, default_location: bool = False) ->
         return OURS, ""
     version = int.from_bytes(head[60:64], "big")
     return _by_tables(p, default_location, version)
+
+
+def is_default_location(path: str | os.PathLike[str]) -> bool:
+    """`path` is micromove's own default database file."""
+    from ..paths import db_path
+
+    return os.path.realpath(path) == os.path.realpath(db_path())
+
+
+def check(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """`identify` for micromove's writers and readers: ForeignDatabase (one line) for a file
+    that is not micromove's, StoreError for one that cannot be read; else (verdict, why)."""
+    p = os.fspath(path)
+    try:
+        verdict, why = identify(p)
+        if verdict == FOREIGN and is_default_location(p):  # (pathlib is loaded only for a bad file)
+            verdict, why = identify(p, default_location=True)
+    except OSError as exc:
+        raise StoreError(f"cannot read {p}: {exc.strerror}") from None
+    if verdict == FOREIGN:
+        raise ForeignDatabase(
+            f"{p} is not a micromove database ({why}); it was left untouched: "
+            "give the path of a micromove database, or of a new or empty file"
+        )
+    return verdict, why
 
 
 def _by_tables(p: str, default_location: bool, version: int) -> tuple[str, str]:

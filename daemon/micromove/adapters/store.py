@@ -28,7 +28,7 @@ import os
 import sqlite3
 import time
 
-from ..errors import ForeignDatabase, StoreError
+from ..errors import StoreError
 from . import dbfile
 
 TYPE_CHECKING = False  # typing is not imported at run time: readers start fast
@@ -211,30 +211,6 @@ def _move_aside(path: Path, why: str) -> Path:
     return aside
 
 
-def is_default_location(path: str | os.PathLike[str]) -> bool:
-    """`path` is micromove's own default database file."""
-    from ..paths import db_path
-
-    return os.path.realpath(path) == os.path.realpath(db_path())
-
-
-def identify(path: str | os.PathLike[str]) -> tuple[str, str]:
-    """`dbfile.identify`'s (verdict, why), but ForeignDatabase (one line) for a file not ours."""
-    p = os.fspath(path)
-    try:
-        verdict, why = dbfile.identify(p)
-        if verdict == dbfile.FOREIGN and is_default_location(p):  # (pathlib only for a bad file)
-            verdict, why = dbfile.identify(p, default_location=True)
-    except OSError as exc:
-        raise StoreError(f"cannot read {p}: {exc.strerror}") from None
-    if verdict == dbfile.FOREIGN:
-        raise ForeignDatabase(
-            f"{p} is not a micromove database ({why}); it was left untouched: "
-            "give the path of a micromove database, or of a new or empty file"
-        )
-    return verdict, why
-
-
 def _check_writable(path: Path) -> None:
     folder = path.parent
     if path.is_dir():
@@ -307,7 +283,7 @@ class Store:
         from ..paths import ensure_private_dir
 
         # Decided before anything is created, opened for writing or tightened.
-        verdict, why = ("new", "") if p.is_dir() else identify(p)
+        verdict, why = ("new", "") if p.is_dir() else dbfile.check(p)
         folder = p.parent
         try:
             if not folder.exists():
@@ -392,7 +368,7 @@ class Store:
         p = Path(path).expanduser()
         if not p.is_file():
             raise StoreError(f"no database at {p}")
-        verdict, why = identify(p)
+        verdict, why = dbfile.check(p)
         if verdict == dbfile.DAMAGED:
             raise StoreError(
                 f"{p} is damaged ({why}): start micromove (`mmctl run`) once: it moves the damaged file "
@@ -647,7 +623,7 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
         raise StoreError(f"no database at {p} yet: run `mmctl run` or `mmctl simulate --db`")
     if os.path.isdir(p):
         raise StoreError(f"{p} is a folder, not a database file")
-    verdict, why = identify(p)
+    verdict, why = dbfile.check(p)
     if verdict == dbfile.DAMAGED:
         raise StoreError(f"{p} is damaged ({why})")
     uri = dbfile.ro_uri(p)

@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = _load(args)  # ConfigError: the CLI prints every error line, exit 2
     db = db_file(args.db)
     if not db.is_dir():
-        from ..adapters.store import identify as identify_db
+        from ..adapters import dbfile
 
-        identify_db(db)  # not micromove's database: refused at once, the file untouched (exit 2)
+        dbfile.check(db)  # not micromove's database: refused at once, the file untouched (exit 2)
     lock = paths.lock_path()
     try:
         lock_fd = acquire_lock(lock)
