@@ -603,3 +603,52 @@ def test_uninstall_purge_never_deletes_an_environment_install_sh_did_not_make(cl
     assert purge.returncode == 0, purge.stderr
     assert "kept the program" not in purge.stdout and str(venv) not in purge.stdout
     assert (venv / "bin").is_dir()
+
+
+def _install_sh_like_venv(home: Path) -> tuple[Path, Path]:
+    """What install.sh leaves: a virtual environment (micromove importable from it, its own
+    bin/mmctl), the marker it writes there, and the ~/.local/bin/mmctl link. Made in a second
+    with `python -m venv --without-pip` and a .pth naming this test environment's packages."""
+    venv = home / ".local" / "lib" / "micromove"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    here = [p for p in sys.path if p.endswith("site-packages")] + [str(ROOT / "daemon")]
+    (site / "test-env.pth").write_text("\n".join(here) + "\n")
+    mmctl = venv / "bin" / "mmctl"
+    mmctl.write_text(f"#!{venv}/bin/python\nimport sys\nfrom micromove.cli import main\nsys.exit(main())\n")
+    mmctl.chmod(0o755)
+    link = home / ".local" / "bin" / "mmctl"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(mmctl)
+    (venv / lib.INSTALL_MARKER).write_text(f"link={link}\n")
+    return venv, link
+
+
+def test_uninstall_names_install_sh_s_program_and_purge_deletes_it(cli: Cli) -> None:
+    venv, link = _install_sh_like_venv(cli.home)
+    cli.fake("systemctl")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_")}
+    env.update(PATH=str(cli.bin), FAKE_LOG=str(cli.log))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(link), *args], capture_output=True, text=True, env=env, timeout=120)
+
+    first = run("install")
+    assert first.returncode == 0, first.stderr
+    assert exec_start(unit_path(cli.home).read_text()) == f"{venv}/bin/mmctl run"
+    again = subprocess.run([str(venv / "bin" / "mmctl"), "install"], capture_output=True, text=True, env=env)
+    assert "already installed, up to date" in again.stdout, again.stdout + again.stderr
+    kept = run("uninstall")
+    assert kept.returncode == 0, kept.stderr
+    assert f"kept the program: {venv} and {link}" in kept.stdout, kept.stdout
+    assert f"to delete it: rm -r {venv} {link}" in kept.stdout, kept.stdout
+    assert venv.is_dir() and link.is_symlink()
+    # --purge asks for them along with the data; without a terminal it needs --yes.
+    make_data(cli.home)
+    line = one_error_line(run("uninstall", "--purge"))
+    assert str(venv) in line and str(link) in line and str(paths.data_dir()) in line, line
+    assert venv.is_dir() and link.is_symlink()
+    gone = run("uninstall", "--purge", "--yes")
+    assert gone.returncode == 0, gone.stderr
+    assert f"deleted {link}" in gone.stdout and f"deleted {venv}" in gone.stdout, gone.stdout
+    assert not venv.exists() and not link.is_symlink() and not paths.data_dir().exists()
