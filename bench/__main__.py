@@ -1,10 +1,10 @@
 """`python3 -m bench`: micromove's seven benchmark figures, each side by side in one run.
 
-    python3 -m bench [--smoke] [--only FIGURES] [--out DIR] [--note TEXT]
+    python3 -m bench [--smoke] [--only FIGURES] [--without workrave] [--out DIR] [--note TEXT]
 
 Run from the repository's root. Installs what it needs when it is missing
 (Debian packages: Xvfb, xdotool, x11-utils, dbus, Workrave; the .venv that
-./scripts/test makes), runs the desktop figures under its own Xvfb and
+./scripts/test makes; ./scripts/test itself installs no comparator), runs the desktop figures under its own Xvfb and
 private session bus, prints a table, writes the same figures as JSON to
 DIR/results.json (default bench/out/, not tracked) and, after a full run of
 every figure, bench/RESULTS.md.
@@ -21,6 +21,9 @@ every figure, bench/RESULTS.md.
 
 `--smoke` runs every figure at a tiny size in well under a minute (CI runs
 it through tests/test_bench_smoke.py); its figures say nothing about speed.
+`--without workrave` leaves Workrave out (it is then neither installed nor
+started): its columns read "not run", the JSON lists it under "without", and
+bench/RESULTS.md is not written. The test suite's smoke run does this.
 Exit status: 0 when every figure was measured (goals met or not), 1 when
 one could not be, 2 for bad usage.
 """
@@ -115,6 +118,11 @@ def _row(fig: str, ours: str, goal: str, met: bool, theirs: str = "-", ratio: st
     return (fig, ours, theirs, ratio, goal, "yes" if met else "NO")
 
 
+def _workrave(f: dict[str, Any], what: Any) -> str:
+    """Workrave's part of a side-by-side cell, or why there is none."""
+    return "Workrave not run (--without workrave)" if "workrave" not in f else f"Workrave {what('workrave')}"
+
+
 def rows(figs: dict[str, Any]) -> list[Row]:
     """One row per figure (two for figure 3): figure, micromove, side by side, ratio, goal, met."""
     out: list[Row] = []
@@ -132,7 +140,7 @@ def rows(figs: dict[str, Any]) -> list[Row]:
 
         out.append(_row(
             f"2 idle, {f['daemon']['seconds']:.0f} s", idle("daemon"), "<= 0.1 wakeups/s", f["met"],
-            f"bare pynput {idle('bare')}; Workrave {idle('workrave')}",
+            f"bare pynput {idle('bare')}; {_workrave(f, idle)}",
         ))
     if "input" in figs:
         f = figs["input"]
@@ -140,7 +148,9 @@ def rows(figs: dict[str, Any]) -> list[Row]:
             (f"{f['moves']:,} pointer moves", "10,000 moves", "cpu_s_per_10k_moves", f["ratio_moves"]),
             (f"{f['keys']:,} key presses", "1,000 keys", "cpu_s_per_1k_keys", f["ratio_keys"]),
         ):
-            others = "; ".join(f"{LABEL[w]} {_s(f[w][key])}" for w in ("bare", "workrave", "xi2"))
+            others = "; ".join(
+                f"{LABEL[w]} {_s(f[w][key])}" if w in f else _workrave(f, None) for w in ("bare", "workrave", "xi2")
+            )
             out.append(_row(
                 f"3 CPU per {unit} ({n})", _s(f["daemon"][key]), "<= 1.2x bare", ratio <= 1.2,
                 others, f"{ratio:.2f}x bare",
@@ -155,7 +165,7 @@ def rows(figs: dict[str, Any]) -> list[Row]:
         ours = f"{mem('daemon')}; start RSS {_mb(d['rss_start'])}, max {_mb(d['rss_max'])} ({d['rss_growth'] / 1e6:+.1f} MB)"
         out.append(_row(
             "4 memory at the end of the day", ours, "flat, <= 40 MB", f["met"],
-            f"bare pynput {mem('bare')}; Workrave {mem('workrave')}",
+            f"bare pynput {mem('bare')}; {_workrave(f, mem)}",
         ))
     if "storage" in figs:
         f = figs["storage"]
@@ -288,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "out", help="where results.json goes (default bench/out)")
     ap.add_argument("--note", action="append", default=[], help="a line to add to the results (repeatable)")
     ap.add_argument("--keep", action="store_true", help="keep the working folder (logs, databases, traces)")
+    ap.add_argument(
+        "--without", action="append", default=[], choices=["workrave"],
+        help="leave this comparator out (not installed, not started; no RESULTS.md)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     only = [g for g in args.only.split(",") if g]
     bad = [g for g in only if g not in GROUPS]
@@ -299,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         deps.ensure_venv(argv)
-        deps.ensure_packages()
+        deps.ensure_packages(without=tuple(args.without))
     except (deps.DepsError, subprocess.CalledProcessError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
@@ -313,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python3 -m bench " + " ".join(argv),
         "machine": machine(),
         "notes": args.note,
+        "without": sorted(set(args.without)),
         "figures": {},
     }
     figs = res["figures"]
@@ -338,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "live" in groups:
             sizes = live.SMOKE if args.smoke else live.FULL
-            got = live.run(sizes, work, {"PYTHONPYCACHEPREFIX": env["PYTHONPYCACHEPREFIX"]})
+            got = live.run(
+                sizes, work, {"PYTHONPYCACHEPREFIX": env["PYTHONPYCACHEPREFIX"]}, without=tuple(args.without)
+            )
             res["pids"] = got.pop("pids")
             figs.update(got)
     except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
@@ -355,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
     print(text_table(rows(figs)))
     print(f"\n{len(figs)} figures in {res['duration_s']:.0f} s; JSON: {out}")
-    if not args.smoke and set(figs) == set(FIGURES):
+    if not args.smoke and set(figs) == set(FIGURES) and not args.without:
         (HERE / "RESULTS.md").write_text(results_md(res), encoding="utf-8")
         print(f"wrote {HERE / 'RESULTS.md'}")
     return 0

@@ -46,14 +46,19 @@ def _as_root(cmd: list[str]) -> None:
             raise DepsError(f"needs root for: {' '.join(cmd)} (run as root, or install sudo)")
         cmd = ["sudo", "-n", *cmd]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    r = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False)
+    # apt and dpkg talk a lot even with -qq: their output is shown only when they fail.
+    r = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     if r.returncode != 0:
-        raise DepsError(f"{' '.join(cmd)} failed (exit {r.returncode})")
+        sys.stderr.write(r.stdout + r.stderr)
+        raise DepsError(f"{' '.join(cmd)} failed (exit {r.returncode}; its output is above)")
 
 
-def ensure_packages(with_venv: bool = False) -> list[str]:
-    """Install the missing Debian packages; the names installed."""
-    need = [pkg for pkg, prog in PACKAGES.items() if shutil.which(prog) is None]
+def ensure_packages(with_venv: bool = False, without: tuple[str, ...] = ()) -> list[str]:
+    """Install the missing Debian packages (but not those `without` names); the names installed.
+
+    Workrave is the benchmark's own comparator: ./scripts/test does not install it.
+    """
+    need = [pkg for pkg, prog in PACKAGES.items() if pkg not in without and shutil.which(prog) is None]
     if with_venv and importlib.util.find_spec("ensurepip") is None:
         need.append("python3-venv")
     if not need:
@@ -63,6 +68,7 @@ def ensure_packages(with_venv: bool = False) -> list[str]:
     say(f"installing Debian packages: {' '.join(need)}")
     _as_root(["apt-get", "update", "-qq"])
     _as_root(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *need])
+    say(f"installed {' '.join(need)}")
     return need
 
 

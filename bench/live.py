@@ -92,6 +92,7 @@ class Desk:
     work: Path
     extra_env: dict[str, str]
     procs: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
+    monitors: tuple[str, ...] = MONITORS  # the watchers running side by side
 
     def env(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         return desktop_env(self.display, self.bus, self.work / name / "home", {**self.extra_env, **(extra or {})})
@@ -186,11 +187,11 @@ def stop(p: subprocess.Popen[str]) -> tuple[int | None, str]:
 
 
 @contextlib.contextmanager
-def desktop(work: Path, extra_env: dict[str, str]) -> Iterator[Desk]:
+def desktop(work: Path, extra_env: dict[str, str], monitors: tuple[str, ...] = MONITORS) -> Iterator[Desk]:
     with contextlib.ExitStack() as stack:
         display = stack.enter_context(Xvfb())
         bus = stack.enter_context(SessionBus())
-        desk = Desk(display, bus, work, extra_env)
+        desk = Desk(display, bus, work, extra_env, monitors=monitors)
         for name in (*MONITORS, "latency", "xdotool"):
             (work / name / "home").mkdir(parents=True, exist_ok=True)
         try:
@@ -228,11 +229,11 @@ def day_block() -> tuple[str, dict[str, int]]:
 
 # ------------------------------------------------------------------ measuring
 def samples(desk: Desk) -> dict[str, proc.Sample]:
-    return {name: proc.sample(desk.procs[name].pid) for name in MONITORS}
+    return {name: proc.sample(desk.procs[name].pid) for name in desk.monitors}
 
 
 def memories(desk: Desk) -> dict[str, dict[str, int]]:
-    return {name: proc.memory(desk.procs[name].pid) for name in MONITORS}
+    return {name: proc.memory(desk.procs[name].pid) for name in desk.monitors}
 
 
 def phase(desk: Desk, script: str, tail_s: float = 0.5) -> tuple[float, dict[str, proc.Sample], dict[str, proc.Sample]]:
@@ -251,9 +252,14 @@ def daemon_counts(db: Path) -> dict[str, int]:
     return dict(zip(("key", "move", "click", "scroll"), (int(v) for v in row), strict=True))
 
 
-def run(sizes: Sizes, work: Path, extra_env: dict[str, str]) -> dict[str, object]:
-    """Every live phase; the figures idle, input, memory and latency."""
-    with desktop(work, extra_env) as desk:
+def run(sizes: Sizes, work: Path, extra_env: dict[str, str], without: tuple[str, ...] = ()) -> dict[str, object]:
+    """Every live phase; the figures idle, input, memory and latency.
+
+    `without`: comparators left out (only "workrave" may be); their entries are
+    missing from the figures, and each figure says so under "without".
+    """
+    monitors = tuple(m for m in MONITORS if m not in without)
+    with desktop(work, extra_env, monitors) as desk:
         server = NotifyServer(desk.bus, work / "notifications.jsonl").start()
         try:
             return _measure(desk, sizes, server)
@@ -262,15 +268,24 @@ def run(sizes: Sizes, work: Path, extra_env: dict[str, str]) -> dict[str, object
 
 
 def _measure(desk: Desk, sizes: Sizes, server: NotifyServer) -> dict[str, object]:
-    say(f"live: Xvfb {desk.display}; starting the daemon, the bare listener, Workrave, the XI2 counter")
+    workrave = "workrave" in desk.monitors
+    say(
+        f"live: Xvfb {desk.display}; starting the daemon, the bare listener, "
+        + ("Workrave, " if workrave else "")
+        + "the XI2 counter"
+        + ("" if workrave else " (without Workrave)")
+    )
     start_daemon(desk, "daemon")
     start_script(desk, "bare", "listener.py")
-    start_workrave(desk)
+    if workrave:
+        start_workrave(desk)
     start_script(desk, "xi2", "xi2count.py")
-    pids = {name: desk.procs[name].pid for name in MONITORS}
+    monitors = desk.monitors
+    without = [m for m in MONITORS if m not in monitors]
+    pids = {name: desk.procs[name].pid for name in monitors}
     desk.xdotool("mousemove 1200 600\n")  # a pointer warp: away from Workrave's windows
     time.sleep(sizes.settle_s)
-    mem: dict[str, list[dict[str, int]]] = {name: [] for name in MONITORS}
+    mem: dict[str, list[dict[str, int]]] = {name: [] for name in monitors}
     mem_at: list[str] = []
 
     def mem_sample(label: str) -> None:
@@ -286,7 +301,7 @@ def _measure(desk: Desk, sizes: Sizes, server: NotifyServer) -> dict[str, object
     time.sleep(sizes.idle_s)
     after = samples(desk)
     idle = {}
-    for name in MONITORS:
+    for name in monitors:
         dt = after[name].t - before[name].t
         idle[name] = {
             "seconds": dt,
@@ -305,7 +320,7 @@ def _measure(desk: Desk, sizes: Sizes, server: NotifyServer) -> dict[str, object
     k_took, k_before, k_after = phase(desk, keys_script(sizes.keys, sizes.key_pace_s))
     injected["key"] += sizes.keys
     under: dict[str, dict[str, float]] = {}
-    for name in MONITORS:
+    for name in monitors:
         idle_rate = idle[name]["cpu_s"] / idle[name]["seconds"]
         m_cpu = m_after[name].cpu_s - m_before[name].cpu_s
         k_cpu = k_after[name].cpu_s - k_before[name].cpu_s
@@ -347,7 +362,8 @@ def _measure(desk: Desk, sizes: Sizes, server: NotifyServer) -> dict[str, object
     for name in ("bare", "xi2"):
         _, out = stop(desk.procs[name])
         seen[name] = json.loads(out.strip().splitlines()[-1])
-    stop(desk.procs["workrave"])
+    if workrave:
+        stop(desk.procs["workrave"])
     cues_main = len(server.records())
 
     # ---- figure 6: delivery latency, with a fast config
@@ -368,7 +384,7 @@ def _measure(desk: Desk, sizes: Sizes, server: NotifyServer) -> dict[str, object
             "rss_growth_late": rows[-1]["rss"] - rows[day_first + (len(rows) - day_first) // 2]["rss"],
         }
 
-    memory = {name: mem_fig(name) for name in MONITORS}
+    memory = {name: mem_fig(name) for name in monitors}
     d_mem = memory["daemon"]
     flat = d_mem["rss_growth"] <= 2e6  # type: ignore[operator]
     small = d_mem["rss_max"] <= 40e6  # type: ignore[operator]
@@ -378,6 +394,7 @@ def _measure(desk: Desk, sizes: Sizes, server: NotifyServer) -> dict[str, object
     return {
         "idle": {
             **idle,
+            "without": without,
             "goal": "daemon <= 0.1 wakeups/s",
             "met": idle["daemon"]["wakeups_per_s"] <= 0.1,
         },
@@ -393,12 +410,14 @@ def _measure(desk: Desk, sizes: Sizes, server: NotifyServer) -> dict[str, object
             "ratio_keys": ratio_keys,
             "injected": injected,
             "seen": seen,
+            "without": without,
             "goal": "daemon <= 1.2x the bare listener (moves and keys)",
             "met": ratio_moves <= 1.2 and ratio_keys <= 1.2,
         },
         "memory": {
             **memory,
             "day_s": day_s,
+            "without": without,
             "goal": "daemon flat (RSS growth <= 2 MB from start to end) and <= 40 MB RSS",
             "flat": flat,
             "met": flat and small,

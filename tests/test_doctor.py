@@ -126,8 +126,8 @@ def test_bad_permissions_and_damaged_database(tmp_path: Path) -> None:
     proc = mmctl("doctor", env=env)
     got = lines_by_check(proc.stdout)
     assert proc.returncode == 1
-    assert got["database"].startswith("PROBLEM") and "not a micromove database" in got["database"]
-    assert "moves the damaged file aside" in got["database"]
+    assert got["database"].startswith("PROBLEM") and "is damaged (not an SQLite file)" in got["database"]
+    assert "moves the damaged file aside" in got["database"]  # its own default file: damaged, not foreign
     assert db.read_bytes().startswith(b"this is not")  # doctor only reads
 
 

@@ -38,6 +38,7 @@ import pytest
 
 from _faults import LiveDaemon, counts, db_path, integrity, query
 from desktop import desktop_env, type_text, xvfb_fixture  # noqa: F401
+from micromove.adapters.dbfile import APPLICATION_ID
 from micromove.adapters.store import SCHEMA_VERSION, Store
 from micromove.errors import StoreError
 
@@ -304,6 +305,7 @@ def test_a_database_from_a_newer_micromove_is_refused_and_left_untouched(
     conn.execute("CREATE TABLE activity_v9 (minute INTEGER PRIMARY KEY, keys INTEGER)")
     conn.execute("INSERT INTO activity_v9 VALUES (1, 2)")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 8}")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # micromove's mark, whatever its tables
     conn.commit()
     conn.close()
     before = db.read_bytes()

@@ -40,13 +40,13 @@ PKG_TEMPLATES = ROOT / "daemon" / "micromove" / "templates"
 
 
 def installed_mmctl() -> str:
-    """The real installed mmctl script (what the rendered unit must start)."""
+    """The real installed mmctl script (what the rendered unit must start: links resolved)."""
     cmd = mmctl_command()
     if len(cmd) == 1:
-        return str(Path(cmd[0]).absolute())
+        return os.path.realpath(cmd[0])
     found = shutil.which("mmctl")
     assert found, "no installed mmctl"
-    return found
+    return os.path.realpath(found)
 
 
 FAKE = """#!{python}
@@ -573,3 +573,82 @@ def test_a_session_bus_without_a_systemd_user_manager(tmp_path: Path) -> None:
     assert (home / ".config" / "systemd" / "user" / "micromove.service").exists()
     assert "org.freedesktop.systemd1" in proc.stdout  # systemctl's own reason, passed on
     assert "systemctl --user enable --now micromove.service" in proc.stdout
+
+
+def test_the_unit_is_the_same_however_mmctl_is_started(cli: Cli, tmp_path: Path) -> None:
+    """Through a link (install.sh's ~/.local/bin/mmctl) or the real script: one ExecStart, so
+    a second `mmctl install` finds the unit unchanged and restarts nothing."""
+    cli.fake("systemctl")
+    real = installed_mmctl()
+    bin_ = cli.home / ".local" / "bin"
+    bin_.mkdir(parents=True)
+    (bin_ / "mmctl").symlink_to(real)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_")}
+    env.update(PATH=str(cli.bin), FAKE_LOG=str(cli.log))
+    for i, exe in enumerate((real, str(bin_ / "mmctl"), real, str(bin_ / "mmctl"))):
+        proc = subprocess.run([exe, "install"], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert exec_start(unit_path(cli.home).read_text()) == f"{os.path.realpath(real)} run"
+        if i:
+            assert "already installed, up to date" in proc.stdout and "updated" not in proc.stdout, (exe, proc.stdout)
+    assert ["systemctl", "--user", "restart", UNIT] not in cli.calls()
+
+
+def test_uninstall_purge_never_deletes_an_environment_install_sh_did_not_make(cli: Cli) -> None:
+    """The test environment itself (a development venv, no install.sh marker) survives --purge."""
+    make_data(cli.home)
+    assert cli("install").returncode == 0
+    venv = Path(sys.prefix)
+    purge = cli("uninstall", "--purge", "--yes")
+    assert purge.returncode == 0, purge.stderr
+    assert "kept the program" not in purge.stdout and str(venv) not in purge.stdout
+    assert (venv / "bin").is_dir()
+
+
+def _install_sh_like_venv(home: Path) -> tuple[Path, Path]:
+    """What install.sh leaves: a virtual environment (micromove importable from it, its own
+    bin/mmctl), the marker it writes there, and the ~/.local/bin/mmctl link. Made in a second
+    with `python -m venv --without-pip` and a .pth naming this test environment's packages."""
+    venv = home / ".local" / "lib" / "micromove"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    here = [p for p in sys.path if p.endswith("site-packages")] + [str(ROOT / "daemon")]
+    (site / "test-env.pth").write_text("\n".join(here) + "\n")
+    mmctl = venv / "bin" / "mmctl"
+    mmctl.write_text(f"#!{venv}/bin/python\nimport sys\nfrom micromove.cli import main\nsys.exit(main())\n")
+    mmctl.chmod(0o755)
+    link = home / ".local" / "bin" / "mmctl"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(mmctl)
+    (venv / lib.INSTALL_MARKER).write_text(f"link={link}\n")
+    return venv, link
+
+
+def test_uninstall_names_install_sh_s_program_and_purge_deletes_it(cli: Cli) -> None:
+    venv, link = _install_sh_like_venv(cli.home)
+    cli.fake("systemctl")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_")}
+    env.update(PATH=str(cli.bin), FAKE_LOG=str(cli.log))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(link), *args], capture_output=True, text=True, env=env, timeout=120)
+
+    first = run("install")
+    assert first.returncode == 0, first.stderr
+    assert exec_start(unit_path(cli.home).read_text()) == f"{venv}/bin/mmctl run"
+    again = subprocess.run([str(venv / "bin" / "mmctl"), "install"], capture_output=True, text=True, env=env)
+    assert "already installed, up to date" in again.stdout, again.stdout + again.stderr
+    kept = run("uninstall")
+    assert kept.returncode == 0, kept.stderr
+    assert f"kept the program: {venv} and {link}" in kept.stdout, kept.stdout
+    assert f"to delete it: rm -r {venv} {link}" in kept.stdout, kept.stdout
+    assert venv.is_dir() and link.is_symlink()
+    # --purge asks for them along with the data; without a terminal it needs --yes.
+    make_data(cli.home)
+    line = one_error_line(run("uninstall", "--purge"))
+    assert str(venv) in line and str(link) in line and str(paths.data_dir()) in line, line
+    assert venv.is_dir() and link.is_symlink()
+    gone = run("uninstall", "--purge", "--yes")
+    assert gone.returncode == 0, gone.stderr
+    assert f"deleted {link}" in gone.stdout and f"deleted {venv}" in gone.stdout, gone.stdout
+    assert not venv.exists() and not link.is_symlink() and not paths.data_dir().exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from micromove import paths
+from micromove.adapters.dbfile import APPLICATION_ID
 from micromove.adapters.store import SCHEMA_VERSION, Store, open_readonly
 from micromove.errors import StoreError
 
@@ -84,6 +85,7 @@ def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE future (x)")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 3}")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # micromove's mark, whatever its tables
     conn.commit()
     conn.close()
     before = db.read_bytes()
@@ -97,9 +99,7 @@ def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
         open_readonly(db)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "short"])
-def test_damaged_file_is_moved_aside(tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture) -> None:
-    db = tmp_path / "m.db"
+def _damage(db: Path, damage: str) -> None:
     if damage == "garbage":
         db.write_bytes(b"this is not a database at all\n" * 200)
     else:
@@ -108,16 +108,48 @@ def test_damaged_file_is_moved_aside(tmp_path: Path, damage: str, caplog: pytest
         s.close()
         data = db.read_bytes()
         db.write_bytes(data[: len(data) // 2] if damage == "truncated" else data[:10])
+
+
+@pytest.mark.parametrize(
+    ("damage", "where"),
+    [
+        ("garbage", "default"),  # micromove's own file, whatever is left of it
+        ("short", "default"),
+        ("truncated", "default"),
+        ("truncated", "other"),  # elsewhere: known as micromove's by the mark in its header
+    ],
+)
+def test_damaged_file_is_moved_aside(
+    tmp_path: Path, damage: str, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = paths.db_path() if where == "default" else tmp_path / "m.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    _damage(db, damage)
     damaged = db.read_bytes()
     with caplog.at_level(logging.WARNING, logger="micromove"):
         s = Store.open(db)
     s.add_counts({1: [1, 0, 0, 0, 0.0]})
     s.close()
-    aside = [p for p in tmp_path.iterdir() if p.name.startswith("m.db.corrupt-")]
-    assert len(aside) == 1, list(tmp_path.iterdir())
+    aside = [p for p in db.parent.iterdir() if p.name.startswith(f"{db.name}.corrupt-")]
+    assert len(aside) == 1, list(db.parent.iterdir())
     assert aside[0].read_bytes() == damaged  # kept, byte for byte
     assert any("moved it to" in r.getMessage() for r in caplog.records)
     assert rows(db, "SELECT minute, keys FROM activity") == [(1, 1)]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "short"])
+def test_an_unrecognisable_file_elsewhere_is_refused_not_moved(tmp_path: Path, damage: str) -> None:
+    """Not at micromove's own location and nothing says it is micromove's: somebody else's file."""
+    db = tmp_path / "m.db"
+    _damage(db, damage)
+    for p in tmp_path.iterdir():
+        if p != db:
+            p.unlink()
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="is not a micromove database"):
+        Store.open(db)
+    assert db.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.db"]
 
 
 def _make_unwritable(p: Path) -> None:

@@ -129,7 +129,7 @@ def check_database(db: Path, default: bool) -> list[Check]:
     import sqlite3
 
     from .adapters.store import SCHEMA_VERSION
-    from .errors import StoreError
+    from .errors import ForeignDatabase, StoreError
     from .report import readmodel
 
     out: list[Check] = []
@@ -141,6 +141,23 @@ def check_database(db: Path, default: bool) -> list[Check]:
     if not db.exists():
         out.append(Check("database", OK, f"no database yet at {db}: the daemon creates it when it first runs"))
         return out
+    if default:
+        aside = "stop micromove and start it again: it moves the damaged file aside (kept, renamed .corrupt-...) and starts a new one"
+    else:
+        aside = f"`mmctl run --db {db}` moves the damaged file aside (kept, renamed .corrupt-...) and starts a new one"
+    unusable: Check | None = None
+    try:
+        conn = readmodel.open_db(db)
+    except ForeignDatabase as exc:  # somebody else's file: no advice to restart, chmod or move it aside
+        if default:
+            fix = f"move that file away (mv {db} {db}.not-micromove): micromove then starts a new database there"
+        else:
+            fix = "check the --db path: micromove uses only its own database, or a new or empty file, and never changes another file"
+        out.append(Check("database", PROBLEM, str(exc).split("; it was left untouched")[0], fix))
+        return out
+    except StoreError as exc:
+        fix = "upgrade micromove" if "newer" in str(exc) else aside
+        unusable = Check("database", PROBLEM, str(exc), fix)
     loose = [p for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists() and _mode(p) & 0o077]
     if loose:
         out.append(
@@ -150,12 +167,8 @@ def check_database(db: Path, default: bool) -> list[Check]:
                 "chmod 600 " + " ".join(str(p) for p in loose),
             )  # fmt: skip
         )
-    aside = "stop micromove and start it again: it moves the damaged file aside (kept, renamed .corrupt-...) and starts a new one"
-    try:
-        conn = readmodel.open_db(db)
-    except StoreError as exc:
-        fix = "upgrade micromove" if "newer" in str(exc) else aside
-        out.append(Check("database", PROBLEM, str(exc), fix))
+    if unusable is not None:
+        out.append(unusable)
         return out
     try:
         version, rows, days = readmodel.health(conn)

@@ -94,3 +94,7 @@ class TraceError(UsageError):
 
 class StoreError(UsageError):
     """A database that cannot be used as it is (damaged, newer schema, permissions)."""
+
+
+class ForeignDatabase(StoreError):
+    """A database path that names a file micromove did not write (a typo, another program's file)."""

@@ -108,10 +108,15 @@ def mmctl_path() -> Path:
     The script being run when it is `mmctl` itself; otherwise (python -m
     micromove) the console script beside this Python, in the scripts folder of
     this installation or of the user scheme, or on PATH.
+
+    The path is the real file, symbolic links resolved: `~/.local/bin/mmctl`
+    (install.sh's link) and the virtual environment's `bin/mmctl` it points
+    to give the same service file, however `mmctl install` was started, so a
+    rerun finds it unchanged and restarts nothing.
     """
     argv0 = sys.argv[0] if sys.argv else ""
     if os.path.basename(argv0) == "mmctl" and os.path.isfile(argv0):
-        return Path(os.path.abspath(argv0))
+        return Path(os.path.realpath(argv0))
     candidates: list[Path] = [Path(sys.executable).parent / "mmctl"]
     for scheme in (sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user")):
         try:
@@ -123,7 +128,7 @@ def mmctl_path() -> Path:
         candidates.append(Path(found))
     for c in candidates:
         if c.is_file() and os.access(c, os.X_OK):
-            return Path(os.path.abspath(c))
+            return Path(os.path.realpath(c))
     raise InstallError(
         "install: cannot find the installed `mmctl` script (install the package with pip so it exists)"
     )
@@ -406,6 +411,42 @@ def install(
     return _install_launchd(state, path, say, warn)
 
 
+INSTALL_MARKER = "micromove-install"  # install.sh writes it into the environment it made
+
+
+@dataclass(frozen=True)
+class Program:
+    """The virtual environment install.sh made for this `mmctl`, and its link (e.g. ~/.local/bin/mmctl)."""
+
+    venv: Path
+    link: Path | None
+
+    def paths(self) -> list[Path]:
+        return [self.venv, *([self.link] if self.link is not None else [])]
+
+
+def installed_program() -> Program | None:
+    """This `mmctl`'s own install.sh environment; None when it was installed some other way
+    (pip, a distribution package, a development checkout): then nothing of it is ours to remove."""
+    venv = Path(sys.prefix)
+    marker = venv / INSTALL_MARKER
+    if sys.prefix == sys.base_prefix or not marker.is_file():
+        return None
+    link: Path | None = None
+    try:
+        lines = marker.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key == "link" and os.path.isabs(value):
+            candidate = Path(value)
+            # Only a link that still points into this environment.
+            if candidate.is_symlink() and os.path.realpath(candidate) == os.path.realpath(venv / "bin" / "mmctl"):
+                link = candidate
+    return Program(venv, link)
+
+
 def purge_targets(platform: str) -> list[Path]:
     """What `uninstall --purge` removes: the data folder (database), the config folder, and
     on launchd the log folder; only those that exist."""
@@ -441,28 +482,43 @@ def confirm_purge(targets: list[Path], yes: bool) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _delete(p: Path, say: Say) -> None:
+    try:
+        if p.is_symlink() or not p.is_dir():
+            p.unlink()
+        else:
+            shutil.rmtree(p)
+    except OSError as exc:
+        raise InstallError(f"uninstall --purge: cannot delete {p}: {exc.strerror or exc}") from None
+    say(f"deleted {p}")
+
+
 def _purge(targets: list[Path], say: Say) -> None:
     for p in targets:
         if p.name != paths.APP:
             raise InstallError(f"uninstall --purge: refusing to delete {p}: not a micromove folder")
-        try:
-            if p.is_symlink() or not p.is_dir():
-                p.unlink()
-            else:
-                shutil.rmtree(p)
-        except OSError as exc:
-            raise InstallError(
-                f"uninstall --purge: cannot delete {p}: {exc.strerror or exc}"
-            ) from None
-        say(f"deleted {p}")
+        _delete(p, say)
+
+
+def _remove_program(program: Program, say: Say) -> None:
+    """Last of all: this very program runs from the environment (its modules are loaded)."""
+    if program.link is not None:
+        _delete(program.link, say)
+    if not (program.venv / INSTALL_MARKER).is_file():  # checked again, just before
+        raise InstallError(f"uninstall --purge: refusing to delete {program.venv}: not made by install.sh")
+    _delete(program.venv, say)
 
 
 def uninstall(
     platform: str, *, purge: bool = False, yes: bool = False, say: Say = _say, warn: Say = _warn
 ) -> int:
-    """Stop, disable and remove the service; with `purge`, also delete data and config."""
+    """Stop, disable and remove the service; with `purge`, also delete data, config and, when
+    install.sh made them, the program's virtual environment and its link."""
+    import shlex
+
     targets = purge_targets(platform) if purge else []
-    if purge and not confirm_purge(targets, yes):
+    program = installed_program()
+    if purge and not confirm_purge(targets + (program.paths() if program else []), yes):
         warn("mmctl uninstall: not confirmed; nothing changed")
         return 1
     path = service_path(platform)
@@ -473,10 +529,18 @@ def uninstall(
     if purge:
         if targets:
             _purge(targets, say)
-        else:
+        elif program is None:
             say("nothing to purge: no micromove data or config folder")
-    elif paths.data_dir().exists():
+        if program is not None:
+            _remove_program(program, say)
+        return status
+    if paths.data_dir().exists():
         say(
             f"kept your data: {paths.data_dir()} (`mmctl uninstall --purge` deletes it and the config)"
         )
+    if program is not None:
+        where = " and ".join(map(str, program.paths()))
+        say(f"kept the program: {where}")
+        say(f"    to delete it: rm -r {' '.join(shlex.quote(str(p)) for p in program.paths())}")
+        say("    (or `mmctl uninstall --purge`, which deletes your data and config too)")
     return status

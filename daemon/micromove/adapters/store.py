@@ -8,11 +8,14 @@ memory, later writes merge into it, `flush()` raises `StoreError` with a
 one-line message and the next `flush()` tries again. Delivery ids are handed
 out in memory (from max(id) read at open), so `add_delivery` returns at once.
 
-`Store.open` runs the schema migrations (only the writer does), turns on WAL
-so readers never block it, keeps the folder 0700 and the files 0600, refuses
-a database written by a newer micromove (touching nothing), and moves a
-damaged file aside to `NAME.corrupt-YYYYmmddTHHMMSS` (never a silent delete)
-before starting a fresh one.
+`Store.open` first decides, without opening anything for writing, whether the
+file is micromove's (`dbfile.identify`): a file that is not (a text file,
+another program's SQLite database) is refused with `ForeignDatabase` and left
+exactly as it was. It then runs the schema migrations (only the writer does),
+turns on WAL so readers never block it, keeps the folder 0700 and the files
+0600, refuses a database written by a newer micromove (touching nothing), and
+moves micromove's own damaged database aside to `NAME.corrupt-YYYYmmddTHHMMSS`
+(never a silent delete) before starting a fresh one.
 
 Readers (`mmctl stats`, `status`, `doctor`) use `open_readonly`: standard
 library only, `mode=ro`, never a migration.
@@ -26,6 +29,7 @@ import sqlite3
 import time
 
 from ..errors import StoreError
+from . import dbfile
 
 TYPE_CHECKING = False  # typing is not imported at run time: readers start fast
 
@@ -42,7 +46,6 @@ def _log_warning(msg: str, *args: object) -> None:
 
     logging.getLogger("micromove").warning(msg, *args)
 
-HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 5.0
 STRETCH_KINDS = ("typing", "mouse", "active")
 CONFIRMATION_KINDS = ("done", "likely")
@@ -279,6 +282,8 @@ class Store:
         p = Path(path).expanduser()
         from ..paths import ensure_private_dir
 
+        # Decided before anything is created, opened for writing or tightened.
+        verdict, why = ("new", "") if p.is_dir() else dbfile.check(p)
         folder = p.parent
         try:
             if not folder.exists():
@@ -290,7 +295,7 @@ class Store:
             raise StoreError(f"cannot create the database folder {folder}: {exc.strerror}") from None
         _check_writable(p)
 
-        conn = cls._open_sound(p)
+        conn = cls._open_sound(p, verdict, why)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -305,6 +310,10 @@ class Store:
                 if str(mode).lower() != "wal":
                     _log_warning("database %s: WAL mode not available (journal mode %s)", p, mode)
                 _migrate(conn, version, p)
+            if conn.execute("PRAGMA application_id").fetchone()[0] != dbfile.APPLICATION_ID:
+                # micromove's mark in the file header, so that a damaged one is still known as ours
+                conn.execute(f"PRAGMA application_id = {dbfile.APPLICATION_ID}")
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             _tighten(p)
             next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]) + 1
         except sqlite3.Error as exc:
@@ -316,17 +325,9 @@ class Store:
         return cls(p, conn, next_id)
 
     @staticmethod
-    def _open_sound(p: Path) -> sqlite3.Connection:
-        """A connection to a sound database at `p`; a damaged file is moved aside first."""
-        why: str | None = None
-        if p.exists():
-            try:
-                with open(p, "rb") as f:
-                    head = f.read(len(HEADER))
-            except OSError as exc:
-                raise StoreError(f"cannot read {p}: {exc.strerror}") from None
-            if head and head != HEADER[: len(head)] or 0 < len(head) < len(HEADER):
-                why = "not an SQLite database"
+    def _open_sound(p: Path, verdict: str, damage: str) -> sqlite3.Connection:
+        """A connection to a sound database at `p`; micromove's damaged file is moved aside first."""
+        why: str | None = (damage or "damaged") if verdict == dbfile.DAMAGED else None
         conn: sqlite3.Connection | None = None
         if why is None:
             try:
@@ -367,6 +368,12 @@ class Store:
         p = Path(path).expanduser()
         if not p.is_file():
             raise StoreError(f"no database at {p}")
+        verdict, why = dbfile.check(p)
+        if verdict == dbfile.DAMAGED:
+            raise StoreError(
+                f"{p} is damaged ({why}): start micromove (`mmctl run`) once: it moves the damaged file "
+                "aside and starts a new one; the database was left untouched"
+            )
         conn: sqlite3.Connection | None = None
         try:
             with _private_umask():
@@ -601,7 +608,6 @@ def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:
 
 
 # ----------------------------------------------------------------- readers
-_URI_ESCAPES = {"%": "%25", "?": "%3f", "#": "%23"}
 
 
 def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -617,7 +623,10 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
         raise StoreError(f"no database at {p} yet: run `mmctl run` or `mmctl simulate --db`")
     if os.path.isdir(p):
         raise StoreError(f"{p} is a folder, not a database file")
-    uri = "file:" + "".join(_URI_ESCAPES.get(ch, ch) for ch in os.path.abspath(p)) + "?mode=ro"
+    verdict, why = dbfile.check(p)
+    if verdict == dbfile.DAMAGED:
+        raise StoreError(f"{p} is damaged ({why})")
+    uri = dbfile.ro_uri(p)
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     except sqlite3.Error as exc:

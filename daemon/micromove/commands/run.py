@@ -92,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
     log = logsetup.setup(args.verbose)
     cfg = _load(args)  # ConfigError: the CLI prints every error line, exit 2
     db = db_file(args.db)
+    if not db.is_dir():
+        from ..adapters import dbfile
+
+        dbfile.check(db)  # not micromove's database: refused at once, the file untouched (exit 2)
     lock = paths.lock_path()
     try:
         lock_fd = acquire_lock(lock)
