@@ -32,6 +32,10 @@ Interpretation choices (the same ones micromove/core/engine.py's docstring state
    first event of the trigger's stretch.
 8. After delivery a cue is anchored at the delivery instant.
 
+9. Presence-only sources (contracts section 11, `RefConfig.presence`): every
+   event feeds only the `active` stretch, and every cue, whatever its
+   trigger, follows that stretch (it is reported with trigger `active`).
+
 Not modelled: hold/release, set_cues, reconfigure (hand-written tests cover
 them).
 """
@@ -47,6 +51,7 @@ TRIGGERS_OF_KIND = {
     "move": ("mouse", "active"),
     "click": ("mouse", "active"),
     "scroll": ("mouse", "active"),
+    "presence": ("active",),
 }
 ALL_TRIGGERS = ("typing", "mouse", "active")
 
@@ -58,6 +63,7 @@ class RefConfig:
     break_s: float
     min_gap_s: float
     cues: tuple[tuple[str, str, float], ...]  # (id, trigger, every_s)
+    presence: bool = False  # a source that cannot tell keys from the pointer
 
 
 @dataclass(frozen=True)
@@ -106,11 +112,11 @@ class _Cue:
     cap: float | None = None
 
 
-def stretches(events: Sequence[tuple[float, str]], break_s: float) -> list[RefStretch]:
+def stretches(events: Sequence[tuple[float, str]], break_s: float, presence: bool = False) -> list[RefStretch]:
     """Every stretch of every trigger in the trace."""
     out: list[RefStretch] = []
     for trig in ALL_TRIGGERS:
-        times = [t for t, kind in events if trig in TRIGGERS_OF_KIND[kind]]
+        times = [t for t, kind in events if trig in (("active",) if presence else TRIGGERS_OF_KIND[kind])]
         run: list[float] = []
         for t in times:
             if run and t - run[-1] >= break_s:
@@ -134,9 +140,9 @@ def pause_instants(events: Sequence[tuple[float, str]], min_s: float) -> list[fl
 
 
 def run(events: Sequence[tuple[float, str]], cfg: RefConfig) -> RefResult:
-    all_stretches = stretches(events, cfg.break_s)
+    all_stretches = stretches(events, cfg.break_s, cfg.presence)
     pauses = pause_instants(events, cfg.min_s)
-    cues = [_Cue(cid, trig, every) for cid, trig, every in cfg.cues]
+    cues = [_Cue(cid, "active" if cfg.presence else trig, every) for cid, trig, every in cfg.cues]
     res = RefResult()
     last_delivery = -math.inf
     now = -math.inf
