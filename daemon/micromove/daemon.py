@@ -188,7 +188,13 @@ class Daemon:
         self.stale_s = stale_s
         self.tap = Tap(self.clock.now, self.waker.wake)
         self.watch = ClockWatch(self.clock)
-        self.session = Session(config, wall_offset=self.watch.offset, store=store, deliver=self._deliver)
+        self.session = Session(
+            config,
+            wall_offset=self.watch.offset,
+            store=store,
+            deliver=self._deliver,
+            presence=getattr(source, "quality", "counts") == "presence",
+        )
         self.results: queue.SimpleQueue[tuple[int | None, bool, str | None]] = queue.SimpleQueue()
         self.in_flight: dict[int | None, tuple[str, ...]] = {}
         self._stop_reason: str | None = None
@@ -298,9 +304,15 @@ class Daemon:
         session_input = self.session.input
         t_last = self._t
         for t, kind, px, n in events:
+            if kind == "idle":  # presence source: the latest input, maybe a little in the past
+                self.session.idle(t)
+                continue
             if t < t_last:
                 t = t_last  # stamped a hair before the previous pass's clock read
-            session_input(t, kind, px or None, n)
+            if kind == "busy":
+                self.session.busy(t)
+            else:
+                session_input(t, kind, px or None, n)
             t_last = t
         self._t = t_last
 

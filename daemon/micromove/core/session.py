@@ -29,7 +29,16 @@ from typing import Protocol
 from ..config import Config
 from . import progression
 from .confirm import Confirmations
-from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, EngineConfig, Stretch, StretchEnded
+from .engine import (
+    TRIGGERS,
+    Decision,
+    Delivery,
+    Dropped,
+    Engine,
+    EngineConfig,
+    Stretch,
+    StretchEnded,
+)
 
 log = logging.getLogger("micromove")
 

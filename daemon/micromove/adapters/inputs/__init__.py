@@ -12,10 +12,20 @@ Backends, chosen by `input.backend` (`select`):
   not tested on this project's CI.
 - `evdev`: /dev/input through python-evdev (evdev.py): Wayland and consoles;
   needs read access to the devices (the `input` group).
+- `wayland-idle`: the compositor's idle protocol, ext-idle-notify-v1 or
+  org_kde_kwin_idle (wayland_idle.py): wlroots compositors, KDE, Hyprland.
+  Presence only: activity and pauses, no counts (presence.py).
+- `gnome`: GNOME's org.gnome.Mutter.IdleMonitor on the session bus
+  (mutter.py). Presence only.
 - `auto`: macOS -> pynput; an X11 session (DISPLAY set, not Wayland) -> x11;
-  a Wayland session -> evdev if the devices can be read, else an error that
-  says what to do (pynput sees nothing from native Wayland windows, and we
-  never pretend to watch).
+  a Wayland session -> evdev if the devices can be read (it keeps the
+  counts), else the compositor's idle interface (wayland-idle, then gnome:
+  idle_backends.py), else one error that says what was tried and what to do
+  (pynput sees nothing from native Wayland windows, and we never pretend to
+  watch).
+
+Each source has `quality`: "counts" (x11, evdev) or "presence"; the daemon
+runs the engine in presence mode for the latter.
 
 `MICROMOVE_EVDEV_DEVICES` (a glob, default /dev/input/event*) names the
 devices the evdev backend considers: for tests, and for machines that put
@@ -43,6 +53,7 @@ class InputError(Exception):
 
 class InputSource(Protocol):
     name: str  # e.g. "x11 via pynput"
+    # quality: "counts" or "presence" (an optional attribute; "counts" when absent)
 
     def start(self, tap: Tap) -> None:
         """Begin watching; raise InputError when that is impossible."""
@@ -72,10 +83,12 @@ def select(
     env: Mapping[str, str] | None = None,
     platform: str | None = None,
     evdev_source: EvdevSource | None = None,
+    pause_min_s: float = 3.0,
 ) -> InputSource:
-    """The input source for `backend` (auto | x11 | evdev); InputError if none fits.
+    """The input source for `backend` (auto | x11 | evdev | wayland-idle | gnome); InputError if none fits.
 
-    `evdev_source` replaces the EvdevSource that would be tried (tests).
+    `evdev_source` replaces the EvdevSource that would be tried (tests);
+    `pause_min_s` is the idle timeout of a presence-only source.
     """
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
@@ -100,17 +113,34 @@ def select(
     if backend == "evdev":
         return evdev_source or _evdev(env)
 
+    from .idle_backends import BY_NAME, first_usable
+
+    if backend in BY_NAME:
+        if platform != "linux" and not platform.startswith("linux"):
+            raise InputError(f"input.backend {backend} works on Linux only")
+        src = BY_NAME[backend].make(env, pause_min_s)
+        problem = src.probe()
+        if problem is not None:
+            raise InputError(f"input.backend {backend}: {problem}")
+        return src  # type: ignore[no-any-return]
+
     if backend != "auto":
-        raise InputError(f"input.backend: unknown backend {backend!r} (auto, x11 or evdev)")
+        raise InputError(
+            f"input.backend: unknown backend {backend!r} (auto, x11, evdev, wayland-idle or gnome)"
+        )
 
     if is_wayland(env):
         src = evdev_source or _evdev(env)
         problem = src.probe()
         if problem is None:
             return src
+        idle, why = first_usable(env, pause_min_s)
+        if idle is not None:
+            return idle  # type: ignore[no-any-return]
         raise InputError(
             "Wayland session: X11 input (pynput) sees nothing from native Wayland windows, "
-            f"and the evdev backend cannot be used: {problem}. Fix that and restart micromove "
+            f"the evdev backend cannot be used ({problem}), and no compositor idle interface "
+            f"answers ({'; '.join(why)}). Fix one of them and restart micromove "
             "(systemctl --user restart micromove); or set input.backend: x11 in the config "
             "to count only what X11 (XWayland) windows see"
         )
