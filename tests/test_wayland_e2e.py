@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from _mmctl import config_yaml
 from desktop import NotifyServer, desktop_env, session_bus_fixture  # noqa: F401 - fixture by name
-from test_daemon_e2e import EVERY_MIN, PAUSE_S, Run, deliveries, home, query, runs, start_run, stats  # noqa: F401
+from test_daemon_e2e import EVERY_MIN, PAUSE_S, Run, deliveries, query, start_run, stats
 from wayland import Mutter, RemoteDesktop, Sway, VirtualPointer, mutter_fixture, sway_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.desktop, pytest.mark.slow]
