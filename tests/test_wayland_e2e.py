@@ -18,14 +18,16 @@ the wrist pulse (a `typing` cue) every 0.05 min = 3 s, a natural pause 1 s.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from _mmctl import config_yaml
+from _mmctl import config_yaml, mmctl
 from desktop import NotifyServer, desktop_env, session_bus_fixture  # noqa: F401 - fixture by name
 from test_daemon_e2e import EVERY_MIN, PAUSE_S, Run, deliveries, query, start_run, stats
 from wayland import Mutter, RemoteDesktop, Sway, VirtualPointer, mutter_fixture, sway_fixture  # noqa: F401
@@ -173,3 +175,36 @@ def test_sway_going_away_ends_the_daemon_non_zero(
     assert rc == 1, run.log
     assert "the Wayland compositor closed the connection" in run.log, run.log
     assert "Traceback" not in run.log
+
+
+# ------------------------------------------------------------------ doctor, and no interface at all
+def doctor_input(env: dict[str, str]) -> dict[str, Any]:
+    p = mmctl("doctor", "--json", env=env, timeout=60)
+    (check,) = [c for c in json.loads(p.stdout)["checks"] if c["name"] == "input"]
+    return check  # type: ignore[no-any-return]
+
+
+def test_doctor_explains_the_choice_on_both_compositors(
+    mutter: Mutter, sway: Sway, session_bus: str, home: Path
+) -> None:
+    gnome = doctor_input(wayland_env(home, mutter.bus, str(Path(mutter.dir or "") / "run" / mutter.display)))
+    wlr = doctor_input(wayland_env(home, session_bus, sway.socket))
+    for check, name in ((gnome, "GNOME Mutter IdleMonitor"), (wlr, "Wayland org_kde_kwin_idle")):
+        assert check["status"] == "note", check
+        assert check["detail"].startswith(f"{name}, presence only"), check
+        assert "evdev cannot read the input devices: no input devices under" in check["detail"], check
+        assert "not counted" in check["detail"]
+        assert "input' group" in check["fix"] and "count keys and clicks" in check["fix"], check
+
+
+def test_wayland_without_any_idle_interface_is_one_clear_error(mutter: Mutter, home: Path, runs: list[Run]) -> None:
+    """Mutter's own socket offers no idle protocol; without its IdleMonitor on the bus
+    (a bus of its own here) nothing can watch input: one error line, exit 1."""
+    env = wayland_env(home, "unix:path=/nonexistent/bus", str(Path(mutter.dir or "") / "run" / mutter.display))
+    r = Run(home, env, config_text())
+    runs.append(r)
+    assert r.wait(30) == 1, r.log
+    (line,) = [ln for ln in r.log.splitlines() if "cannot watch input" in ln]
+    assert "evdev backend cannot be used" in line and "wayland-idle: the Wayland compositor offers no idle protocol" in line, line
+    assert "gnome: cannot connect to the session bus" in line, line
+    assert "Traceback" not in r.log

@@ -227,6 +227,11 @@ class Daemon:
             self.control = Controller(self, self.control_socket)
             self.control.start(self._t)
         log.info("watching input (%s)", self.source.name)
+        if getattr(self.source, "quality", "counts") == "presence":
+            log.info(
+                "counts not recorded: the compositor reports activity and pauses only; "
+                "with read access to /dev/input (the input group) micromove would count keys and clicks"
+            )
 
     def run(self) -> int:
         """The loop. Returns the exit status (0 after a stop request)."""

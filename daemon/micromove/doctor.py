@@ -135,14 +135,14 @@ def check_x_display(display: str) -> Check:
     return Check("input", OK, f"x11 (pynput): display {display} {detail} (install x11-utils for a fuller check)")
 
 
-def check_input(backend: str, env: Mapping[str, str] | None = None) -> Check:
+def check_input(backend: str, env: Mapping[str, str] | None = None, pause_min_s: float = 3.0) -> Check:
     import sys
 
     from .adapters.inputs import InputError, select
 
     env = os.environ if env is None else env
     try:
-        source = select(backend, env)
+        source = select(backend, env, pause_min_s=pause_min_s)
     except InputError as exc:
         text = str(exc)
         what, _, fix = text.partition("; ")
@@ -157,6 +157,8 @@ def check_input(backend: str, env: Mapping[str, str] | None = None) -> Check:
         if importlib_missing("pynput"):
             return Check("input", PROBLEM, "pynput is not installed", "reinstall micromove (./install.sh or pip install .)")
         return check_x_display(env.get("DISPLAY", ""))
+    if getattr(source, "quality", "counts") == "presence":
+        return presence_check(source, backend, env)
     probe = getattr(source, "probe", None)
     problem = probe() if callable(probe) else None
     if problem:
@@ -164,6 +166,25 @@ def check_input(backend: str, env: Mapping[str, str] | None = None) -> Check:
 
         return Check("input", PROBLEM, f"evdev: {problem}", EVDEV_PERMISSION_HINT)
     return Check("input", OK, f"{name}: input devices readable")
+
+
+def presence_check(source: object, backend: str, env: Mapping[str, str]) -> Check:
+    """A compositor idle interface was chosen: say why, and what the input group would add."""
+    from .adapters.inputs import EVDEV_PERMISSION_HINT, _evdev
+
+    name = getattr(source, "name", type(source).__name__)
+    why = ""
+    if backend == "auto":
+        problem = _evdev(env).probe()
+        why = f" (chosen because evdev cannot read the input devices: {problem})" if problem else ""
+    return Check(
+        "input",
+        NOTE,
+        f"{name}: the compositor reports activity and pauses, so cues come at natural pauses; "
+        f"keys, clicks and scrolls are not counted, and typing and mouse cues follow all activity{why}",
+        "optional: to count keys and clicks and tell typing from the mouse, let micromove read "
+        f"/dev/input through evdev: {EVDEV_PERMISSION_HINT}",
+    )
 
 
 def importlib_missing(module: str) -> bool:
@@ -357,7 +378,7 @@ def run_checks(config_arg: str | None, db_arg: str | None) -> list[Check]:
     cfg_check, cfg = check_config(config_arg)
     checks.append(cfg_check)
     backend = getattr(cfg, "input_backend", "auto")
-    checks.append(check_input(backend))
+    checks.append(check_input(backend, pause_min_s=getattr(cfg, "pause_min_s", 3.0)))
     checks.append(check_notifications())
     db = Path(db_arg).expanduser() if db_arg else paths.db_path()
     checks += check_database(db, default=db_arg is None)

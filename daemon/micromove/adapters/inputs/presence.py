@@ -63,12 +63,6 @@ class Tracker:
                 latest = self.began
         self.tap.mark("idle", latest)
 
-    def blip(self, t: float) -> None:
-        """Input at `t` that began and ended before the source knew (it came
-        while the source was starting): one instant of input."""
-        self.resumed(t)
-        self.idled(t)
-
 
 class PresenceSourceBase:
     """Bookkeeping every presence-only `InputSource` shares."""

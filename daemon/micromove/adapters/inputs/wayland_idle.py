@@ -23,9 +23,11 @@ daemon stops it: no periodic wakeups at all. The compositor going away
 (socket closed, protocol error) ends the watcher with one reason; the daemon
 then exits non-zero so that the service manager restarts it.
 
-Before the first idle event the state is unknown: an idle event that comes
-exactly one timeout after the timer was made says nothing; one that comes
-later means some input came meanwhile (reported as one instant).
+Before the first event the state is unknown (the protocols send `resumed`
+only after an idle). An idle event exactly one timeout after the timer was
+made says the person was away; a later one says input went on from within
+one timeout of the start, with no gap as long as the timeout, until the
+event's time minus the timeout: reported as input from the start until then.
 """
 
 from __future__ import annotations
@@ -116,7 +118,11 @@ class WaylandIdleSource(PresenceSourceBase):
         except InputError as exc:
             return str(exc)
         try:
-            if self._choose(globals_) is None:
+            choice = self._choose(globals_)
+            if choice is not None:
+                self.protocol = choice
+                self.name = f"Wayland {choice}, {PRESENCE_NOTE}"
+            else:
                 return (
                     "the Wayland compositor offers no idle protocol "
                     f"(neither ext-idle-notify-v1 nor org_kde_kwin_idle){'' if 'wl_seat' in globals_ else ' and no seat'}"
@@ -184,7 +190,8 @@ class WaylandIdleSource(PresenceSourceBase):
             if self._first:
                 self._first = False
                 if not self.tracker.busy and latest > self._created + SLACK_S:
-                    self.tracker.blip(latest)
+                    self.tracker.resumed(self._created)
+                    self.tracker.idled(latest)
                 return
             self.tracker.idled(latest)
         except Exception:  # noqa: BLE001
