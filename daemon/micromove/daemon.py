@@ -357,6 +357,8 @@ class Daemon:
             return
         if cfg.input_backend != self.session.config.input_backend:
             log.warning("input.backend changes take effect when micromove restarts")
+        if self.session.presence and cfg.pause_min_s != self.session.config.pause_min_s:
+            log.warning("pause.min_s is the compositor's idle timer: the new value takes effect when micromove restarts")
         self.session.reconfigure(cfg, now)
         log.info("config reloaded from %s", cfg.source)
 
