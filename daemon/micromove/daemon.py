@@ -218,6 +218,9 @@ class Daemon:
     # ----------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Start watching input (InputError if impossible) and the session."""
+        set_timeout = getattr(self.source, "set_idle_timeout", None)
+        if set_timeout is not None:  # a compositor idle interface: its timer is pause.min_s
+            set_timeout(self.session.config.pause_min_s)
         self.source.start(self.tap)
         self._t = max(self._t, self.clock.now())
         self.session.start(self._t)

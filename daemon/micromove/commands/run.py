@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("config: %s", cfg.source)
         log.info("database: %s", db)
         try:
-            source = select_input(cfg.input_backend, pause_min_s=cfg.pause_min_s)
+            source = select_input(cfg.input_backend)
         except InputError as exc:
             log.error("cannot watch input: %s", exc)
             return 1

@@ -78,6 +78,10 @@ class PresenceSourceBase:
         self._tap: Tap | None = None
         self.tracker: Tracker | None = None
 
+    def set_idle_timeout(self, seconds: float) -> None:
+        """The idle timer (pause.min_s); before `start`."""
+        self.timeout_s = float(seconds)
+
     def alive(self) -> bool:
         return not self._stopping and self._thread is not None and self._thread.is_alive()
 
