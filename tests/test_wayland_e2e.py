@@ -158,6 +158,10 @@ def test_sway_typing_gets_the_wrist_pulse_at_the_natural_pause(
             t_typed = time.time()
         finally:
             vp.close()
+        status = mmctl("status", env=env, timeout=30)
+        assert status.returncode == 0, status.stderr
+        assert "input: Wayland org_kde_kwin_idle, presence only" in status.stdout, status.stdout
+        assert "today: counts not recorded (presence only)" in status.stdout, status.stdout
         # wtype waits its delay after the last key as well.
         check_cue_at_the_pause(home, run, server, t_first, t_typed - 0.15)
         check_stats(env, t_first, t_typed - 0.15)
