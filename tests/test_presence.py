@@ -152,3 +152,18 @@ def test_a_day_with_counted_input_keeps_its_counts(tmp_path: Path) -> None:
     assert (first["keys"], first["clicks"], first["moves"]) == (4, 1, 2)
     assert second["keys"] is None and second["active_s"] == 30.0
     assert rep["totals"]["keys"] == 4  # what was counted
+
+
+def test_a_late_idle_report_after_the_stretch_was_closed_still_counts_as_input() -> None:
+    """The daemon closes a busy stretch at a suspend; the compositor's idle
+    report that follows (input after the resume) is input, never lost."""
+    eng = presence_engine()
+    eng.busy(0.0)
+    eng.advance(10.0)
+    eng.idle(10.0)  # the suspend began at 10
+    eng.advance(500.0)  # asleep; the stretch ended at 130
+    assert eng.stretch("active") is None
+    eng.idle(498.0)  # input after the resume, reported as the source's latest input
+    s = eng.stretch("active")
+    assert s is not None and s.start == 500.0
+    assert eng.idle(400.0) == [] and eng.stretch("active") == s  # older than the latest input: nothing

@@ -281,6 +281,10 @@ class Daemon:
         if change is not None:
             if change.suspended_s:
                 log.info("resumed after suspend of %.0f s", change.suspended_s)
+                if self.session.presence and self.session.engine.busy_now:
+                    # A compositor's idle timer stops while the machine sleeps:
+                    # the input went on at most until the suspend began.
+                    self.session.idle(max(self._t, now - change.suspended_s))
             if change.offset_jump_s:
                 log.info("wall clock moved by %+.0f s; times rebased", change.offset_jump_s)
                 self.session.rebase(change.wall_offset, self._t)

@@ -278,7 +278,9 @@ class Engine:
         `last + pause_min_s`, or now if that has passed.
         """
         if not self._busy:
-            return self.feed(last, "presence") if last >= self._now else []
+            # Input the caller had already closed (a suspend ended it): it was
+            # real, so it counts, at the earliest instant still open.
+            return self.feed(max(last, self._now), "presence") if last > self._last_input else []
         out = self.advance(last) if last > self._now else []
         self._busy = False
         s = self._stretch["active"]
