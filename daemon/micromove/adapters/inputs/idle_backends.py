@@ -72,17 +72,14 @@ def doctor_of(create: Any) -> Any:
         problem = src.probe()
         if problem is not None:
             return Finding(PROBLEM, problem, "run micromove inside that desktop session, or set input.backend: auto")
-        from .registry import REGISTRY
+        from .evdev import DEV_GLOB, EvdevSource
 
-        evdev = REGISTRY.get("evdev")
-        why = ""
-        if evdev is not None:
-            usable, evdev_problem = evdev.probe(env, platform)
-            why = (
-                f" (evdev cannot read the input devices: {evdev_problem})"
-                if not usable
-                else " (evdev could read the input devices and keep the counts: input.backend auto would use it)"
-            )
+        evdev_problem = EvdevSource(env.get("MICROMOVE_EVDEV_DEVICES") or DEV_GLOB).probe()
+        why = (
+            f" (evdev cannot read the input devices: {evdev_problem})"
+            if evdev_problem
+            else " (evdev could read the input devices and keep the counts: input.backend auto would use it)"
+        )
         return Finding(
             NOTE,
             f"{src.name}: the compositor reports activity and pauses, so cues come at natural pauses; "

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...logsetup import describe_exception
-from . import InputError
+from .base import InputError
 from .presence import PRESENCE_NOTE, PresenceSourceBase, Tracker
 from .tap import Tap
 
