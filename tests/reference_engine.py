@@ -32,16 +32,19 @@ Interpretation choices (the same ones micromove/core/engine.py's docstring state
    first event of the trigger's stretch.
 8. After delivery a cue is anchored at the delivery instant.
 
-9. Named holds (`ops`: (t, name, until) with until None for "until
-   released" and "release" to lift it), applied at their instant after
-   everything else the engine does then. A hold in force at T: until is
-   None or until > T. The combined end is infinite if any hold in force is
-   indefinite, else the latest until. A delivery attempt before the combined
-   end is held back like one inside the gap (rule 6, with gap_end the later
-   of the two). When an operation brings the combined end of the holds in
-   force earlier, every held cue (due after T) counts as due from T (cap
-   T + max_defer_s); after the operations at T a delivery attempt may
-   follow at T itself.
+9. Presence-only sources (contracts section 11, `RefConfig.presence`): every
+   event feeds only the `active` stretch, and every cue, whatever its
+   trigger, follows that stretch (it is reported with trigger `active`).
+10. Named holds (`ops`: (t, name, until) with until None for "until
+    released" and "release" to lift it), applied at their instant after
+    everything else the engine does then. A hold in force at T: until is
+    None or until > T. The combined end is infinite if any hold in force is
+    indefinite, else the latest until. A delivery attempt before the combined
+    end is held back like one inside the gap (rule 6, with gap_end the later
+    of the two). When an operation brings the combined end of the holds in
+    force earlier, every held cue (due after T) counts as due from T (cap
+    T + max_defer_s); after the operations at T a delivery attempt may
+    follow at T itself.
 
 Not modelled: set_cues, reconfigure (hand-written tests cover them).
 """
@@ -57,6 +60,7 @@ TRIGGERS_OF_KIND = {
     "move": ("mouse", "active"),
     "click": ("mouse", "active"),
     "scroll": ("mouse", "active"),
+    "presence": ("active",),
 }
 ALL_TRIGGERS = ("typing", "mouse", "active")
 
@@ -68,6 +72,7 @@ class RefConfig:
     break_s: float
     min_gap_s: float
     cues: tuple[tuple[str, str, float], ...]  # (id, trigger, every_s)
+    presence: bool = False  # a source that cannot tell keys from the pointer
 
 
 @dataclass(frozen=True)
@@ -116,11 +121,11 @@ class _Cue:
     cap: float | None = None
 
 
-def stretches(events: Sequence[tuple[float, str]], break_s: float) -> list[RefStretch]:
+def stretches(events: Sequence[tuple[float, str]], break_s: float, presence: bool = False) -> list[RefStretch]:
     """Every stretch of every trigger in the trace."""
     out: list[RefStretch] = []
     for trig in ALL_TRIGGERS:
-        times = [t for t, kind in events if trig in TRIGGERS_OF_KIND[kind]]
+        times = [t for t, kind in events if trig in (("active",) if presence else TRIGGERS_OF_KIND[kind])]
         run: list[float] = []
         for t in times:
             if run and t - run[-1] >= break_s:
@@ -147,9 +152,9 @@ Op = tuple[float, str, "float | None | str"]  # (t, name, until | None | "releas
 
 
 def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] = ()) -> RefResult:
-    all_stretches = stretches(events, cfg.break_s)
+    all_stretches = stretches(events, cfg.break_s, cfg.presence)
     pauses = pause_instants(events, cfg.min_s)
-    cues = [_Cue(cid, trig, every) for cid, trig, every in cfg.cues]
+    cues = [_Cue(cid, "active" if cfg.presence else trig, every) for cid, trig, every in cfg.cues]
     res = RefResult()
     last_delivery = -math.inf
     now = -math.inf

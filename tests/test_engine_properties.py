@@ -8,6 +8,7 @@ off-grid float times.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -39,6 +40,7 @@ def engine_config(cfg: ref.RefConfig) -> EngineConfig:
         break_s=cfg.break_s,
         min_gap_s=cfg.min_gap_s,
         cues=tuple(CueRule(cid, trig, every) for cid, trig, every in cfg.cues),
+        presence=cfg.presence,
     )
 
 
@@ -319,3 +321,86 @@ def test_nothing_goes_out_while_a_hold_is_in_force(events: Events, cfg: ref.RefC
 @given(traces(), configs())
 def test_no_hold_operations_change_nothing(events: Events, cfg: ref.RefConfig) -> None:
     assert_same(run_engine_with_holds(events, cfg, []), run_engine(events, cfg))
+
+
+# ------------------------------------------------------- presence-only sources
+@FAST
+@given(traces(), configs())
+def test_presence_mode_equals_reference(events: Events, cfg: ref.RefConfig) -> None:
+    """Presence only (contracts section 11): every cue follows the presence stretch."""
+    pcfg = dataclasses.replace(cfg, presence=True)
+    want = ref.run(events, pcfg)
+    assert_same(run_engine(events, pcfg), want)
+    # ... which is the same as feeding the kind-less "presence" events.
+    assert_same(run_engine([(t, "presence") for t, _ in events], pcfg), want)
+    assert all(c[1] == "active" for d in want.deliveries for c in d.cues)
+
+
+@st.composite
+def spans(draw: st.DrawFn) -> list[tuple[float, float]]:
+    """Busy spans (begin, latest input) as an idle-notify source reports them."""
+    t = draw(st.sampled_from([0.0, 5.0, 1000.5]))
+    out = []
+    for _ in range(draw(st.integers(min_value=0, max_value=6))):
+        t += draw(st.one_of(st.sampled_from([0.0, 0.5]), grid, st.floats(min_value=0.0, max_value=30.0)))
+        length = draw(st.one_of(st.sampled_from([0.0, 0.5]), grid, st.floats(min_value=0.0, max_value=40.0)))
+        out.append((t, t + length))
+        t += length
+    return out
+
+
+@FAST
+@given(spans(), configs(), st.data())
+def test_busy_idle_equals_dense_input(spans_: list[tuple[float, float]], cfg: ref.RefConfig, data: st.DataObject) -> None:
+    """busy(begin) .. idle(latest) decides what input every `step` s from
+    begin to latest would, however the caller advances meanwhile: the same
+    deliveries at the same instants, the same stretches and drops; a
+    max_defer set's stretch_s may be lower by less than pause_min_s.
+
+    The source learns of a pause `pause_min_s` after its latest input (its
+    idle timeout is pause_min_s), so the idle report comes in then."""
+    pcfg = dataclasses.replace(cfg, presence=True)
+    # Input resuming before the pause would begin is no pause: one span.
+    merged: list[tuple[float, float]] = []
+    for begin, last in spans_:
+        if merged and begin <= merged[-1][1] + cfg.min_s:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((begin, last))
+    spans_ = merged
+    step = min(cfg.min_s, cfg.break_s) / 4
+    dense: Events = []
+    for begin, last in spans_:
+        n = int((last - begin) / step)
+        dense += [(begin + i * step, "presence") for i in range(n + 1)]
+        if not dense or dense[-1][0] < last:
+            dense.append((last, "presence"))
+    want = ref.run(dense, pcfg)
+
+    eng = Engine(engine_config(pcfg))
+    out: list[Decision] = []
+    for i, (begin, last) in enumerate(spans_):
+        out += eng.busy(begin)
+        # The caller may pass time while busy (its own deadlines, requests).
+        nxt = spans_[i + 1][0] if i + 1 < len(spans_) else math.inf
+        report = min(last + cfg.min_s, nxt)
+        for _ in range(data.draw(st.integers(min_value=0, max_value=3))):
+            x = data.draw(st.floats(min_value=begin, max_value=report))
+            if x >= eng.now and x < report:
+                out += eng.advance(x)
+        out += eng.advance(math.nextafter(report, -math.inf))
+        out += eng.idle(last)
+    out += eng.finish()
+    got = normalise(out)
+    assert len(got.deliveries) == len(want.deliveries), (got.deliveries, want.deliveries)
+    for g, w in zip(got.deliveries, want.deliveries, strict=True):
+        assert close(g.t, w.t) and g.reason == w.reason, (g, w)
+        assert [c[:2] for c in g.cues] == [c[:2] for c in w.cues], (g, w)
+        for gc, wc in zip(g.cues, w.cues, strict=True):
+            if g.reason == "pause":
+                assert close(gc[2], wc[2]), (g, w)
+            else:
+                assert wc[2] - cfg.min_s - EPS <= gc[2] <= wc[2] + step + EPS, (g, w)
+    key = lambda x: (x[0], x[1])  # noqa: E731
+    assert sorted(got.dropped, key=key) == sorted(want.dropped, key=key)
+    assert sorted(got.ended, key=key) == sorted(want.ended, key=key)

@@ -198,7 +198,7 @@ def test_counts_add_across_flushes_and_opens(tmp_path: Path) -> None:
     s = Store.open(db)
     s.add_counts({11: [1, 1, 1, 1, 1.0]})
     s.close()
-    assert rows(db, "SELECT * FROM activity ORDER BY minute") == [(10, 102, 2, 3, 5, 6.0), (11, 8, 1, 1, 1, 1.0)]
+    assert rows(db, "SELECT * FROM activity ORDER BY minute") == [(10, 102, 2, 3, 5, 6.0, 0), (11, 8, 1, 1, 1, 1.0, 0)]
 
 
 def test_stretch_upsert_extends_the_end(store: Store) -> None:

@@ -203,7 +203,13 @@ class Daemon:
         self.stale_s = stale_s
         self.tap = Tap(self.clock.now, self.waker.wake)
         self.watch = ClockWatch(self.clock)
-        self.session = Session(config, wall_offset=self.watch.offset, store=store, deliver=self._deliver)
+        self.session = Session(
+            config,
+            wall_offset=self.watch.offset,
+            store=store,
+            deliver=self._deliver,
+            presence=getattr(source, "quality", "counts") == "presence",
+        )
         self.results: queue.SimpleQueue[tuple[int | None, bool, str | None]] = queue.SimpleQueue()
         self.in_flight: dict[int | None, tuple[str, ...]] = {}
         self._stop_reason: str | None = None
@@ -231,12 +237,20 @@ class Daemon:
     # ----------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Start watching input (InputError if impossible), the session and the hooks."""
+        set_timeout = getattr(self.source, "set_idle_timeout", None)
+        if set_timeout is not None:  # a compositor idle interface: its timer is pause.min_s
+            set_timeout(self.session.config.pause_min_s)
         self.source.start(self.tap)
         self._t = max(self._t, self.clock.now())
         self.session.start(self._t)
         for hook in self.hooks:
             hook.start(self._t)
         log.info("watching input (%s)", self.source.name)
+        if getattr(self.source, "quality", "counts") == "presence":
+            log.info(
+                "counts not recorded: the compositor reports activity and pauses only; "
+                "with read access to /dev/input (the input group) micromove would count keys and clicks"
+            )
 
     def run(self) -> int:
         """The loop. Returns the exit status (0 after a stop request)."""
@@ -284,6 +298,10 @@ class Daemon:
         if change is not None:
             if change.suspended_s:
                 log.info("resumed after suspend of %.0f s", change.suspended_s)
+                if self.session.presence and self.session.engine.busy_now:
+                    # A compositor's idle timer stops while the machine sleeps:
+                    # the input went on at most until the suspend began.
+                    self.session.idle(max(self._t, now - change.suspended_s))
             if change.offset_jump_s:
                 log.info("wall clock moved by %+.0f s; times rebased", change.offset_jump_s)
                 self.session.rebase(change.wall_offset, self._t)
@@ -316,9 +334,15 @@ class Daemon:
         session_input = self.session.input
         t_last = self._t
         for t, kind, px, n in events:
+            if kind == "idle":  # presence source: the latest input, maybe a little in the past
+                self.session.idle(t)
+                continue
             if t < t_last:
                 t = t_last  # stamped a hair before the previous pass's clock read
-            session_input(t, kind, px or None, n)
+            if kind == "busy":
+                self.session.busy(t)
+            else:
+                session_input(t, kind, px or None, n)
             t_last = t
         self._t = t_last
 
@@ -358,6 +382,8 @@ class Daemon:
             return
         if cfg.input_backend != self.session.config.input_backend:
             log.warning("input.backend changes take effect when micromove restarts")
+        if self.session.presence and cfg.pause_min_s != self.session.config.pause_min_s:
+            log.warning("pause.min_s is the compositor's idle timer: the new value takes effect when micromove restarts")
         self.session.reconfigure(cfg, now)
         log.info("config reloaded from %s", cfg.source)
 

@@ -150,14 +150,22 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER activity_quarter_delete AFTER DELETE ON activity BEGIN
 {_QUARTER_SUB}    END;
     """,
+    # 3: presence-only sources (a Wayland compositor's idle interface) see
+    # input but cannot count it: such a minute is a row with `presence` = 1
+    # and zero counts. The quarter sums need nothing new: the row counts as a
+    # minute with input and adds no counts.
+    """
+    ALTER TABLE activity ADD COLUMN presence INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COUNTS_SQL = (
-    "INSERT INTO activity (minute, keys, clicks, scrolls, moves, distance_px) VALUES (?, ?, ?, ?, ?, ?) "
+    "INSERT INTO activity (minute, keys, clicks, scrolls, moves, distance_px, presence) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (minute) DO UPDATE SET keys = keys + excluded.keys, clicks = clicks + excluded.clicks, "
     "scrolls = scrolls + excluded.scrolls, moves = moves + excluded.moves, "
-    "distance_px = distance_px + excluded.distance_px"
+    "distance_px = distance_px + excluded.distance_px, presence = max(presence, excluded.presence)"
 )
 _STRETCH_SQL = (
     "INSERT INTO stretches (kind, start, end) VALUES (?, ?, ?) "
@@ -399,15 +407,21 @@ class Store:
 
     # ---------------------------------------------------------------- writes
     def add_counts(self, counts: dict[int, list[float]]) -> None:
-        """Add per-minute counts: minute -> [keys, clicks, scrolls, moves, distance_px]."""
+        """Add per-minute counts: minute -> [keys, clicks, scrolls, moves, distance_px(, presence)].
+
+        `presence` (1 or 0, default 0): a presence-only source saw input in
+        that minute, whose counts were therefore not recorded.
+        """
         pending = self._counts
         for minute, row in counts.items():
+            presence = int(row[5]) if len(row) > 5 else 0
             have = pending.get(minute)
             if have is None:
-                pending[int(minute)] = [row[0], row[1], row[2], row[3], row[4]]
+                pending[int(minute)] = [row[0], row[1], row[2], row[3], row[4], presence]
             else:
                 for i in range(5):
                     have[i] += row[i]
+                have[5] = max(have[5], presence)
 
     def put_stretch(self, kind: str, start: float, end: float) -> None:
         """Record a stretch (first to latest event); again with a later end extends it."""

@@ -239,10 +239,10 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
         lines.append(f"  last cue set: {_clock(last['t'], now)} {', '.join(last['cues'])} ({state}{tail})")
     t = r.get("today")
     if t:
-        lines.append(
-            f"  today: {t['keys']:,} keys, {t['clicks']:,} clicks, {t['scrolls']:,} scrolls; "
-            f"{t['cues']} cues shown, {t['done']} done, {t['likely']} likely done"
-        )
+        counts = f"{t['keys']:,} keys, {t['clicks']:,} clicks, {t['scrolls']:,} scrolls"
+        if r.get("input_quality") == "presence" and not (t["keys"] or t["clicks"] or t["scrolls"]):
+            counts = "counts not recorded (presence only)"
+        lines.append(f"  today: {counts}; {t['cues']} cues shown, {t['done']} done, {t['likely']} likely done")
     return "\n".join(lines) + "\n"
 
 

@@ -128,13 +128,15 @@ def run(args: argparse.Namespace) -> int:
             waker=waker,
             reload=lambda: _load(args),
         )
-        wire(daemon, store, notifier, paths.socket_path(), quality=backend.quality)
+        service = wire(daemon, store, notifier, paths.socket_path(), quality=backend.quality)
         signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))
         signal.signal(signal.SIGINT, lambda *_: daemon.request_stop("SIGINT"))
         signal.signal(signal.SIGHUP, lambda *_: daemon.request_reload())
         try:
             daemon.start()
+            # A source may only know its exact name once watching (which idle protocol).
+            service.info.backend = getattr(source, "name", service.info.backend)
         except InputError as exc:
             log.error("cannot watch input: %s", exc)
             return 1

@@ -72,6 +72,23 @@ a deadline has passed (including a natural pause while a cue is due), or when
 the cached stretch-end bound runs out (at most once per `break_s` of
 continuous input); history is never kept.
 
+**Presence-only sources.** Some input sources (a Wayland compositor's idle
+interface) see activity and its pauses but neither counts nor kinds. With
+`EngineConfig.presence` set, every stretch is the presence stretch: `typing`
+and `mouse` cues follow the `active` stretch (they are delivered with trigger
+`active`), and every event feeds only it. Such a source reports two things:
+`busy(t)`, input began at `t` and goes on until further notice (no natural
+pause can begin and the stretch cannot end meanwhile; its latest event counts
+as `t - pause_min_s` or later, a lower bound that never overstates it), and
+`idle(last)`, input stopped and its latest event was at `last`. `last` may
+lie a little before the present (the source learns of the pause when it has
+lasted its timeout); since nothing decided while busy depended on the exact
+latest input, the engine takes it as the stretch's latest event and the
+pause begins at `last + pause_min_s` (at once, if that has already passed).
+Busy from `t0` and idle at `last` decide exactly what input every fraction
+of a second from `t0` to `last` would (only a `max_defer` set's `stretch_s`
+may be lower, by less than `pause_min_s`).
+
 Use: call `feed(t, kind)` for each input event in time order, and
 `advance(t)` to let time pass without input (it fires every deadline up to and
 including `t`). `next_deadline()` says when something could next happen, so a
@@ -95,12 +112,14 @@ TRIGGERS: Final[tuple[Trigger, ...]] = ("typing", "mouse", "active")
 Reason = Literal["pause", "max_defer"]
 
 # Which stretches an event of each kind feeds (presence: every event).
-FEEDS: Final[dict[str, tuple[Trigger, Trigger]]] = {
+FEEDS: Final[dict[str, tuple[Trigger, ...]]] = {
     "key": ("typing", "active"),
     "move": ("mouse", "active"),
     "click": ("mouse", "active"),
     "scroll": ("mouse", "active"),
+    "presence": ("active",),  # input of unknown kind (a presence-only source)
 }
+_PRESENCE_FEEDS: Final[tuple[Trigger, ...]] = ("active",)
 
 INF: Final[float] = math.inf
 
@@ -121,6 +140,9 @@ class EngineConfig:
     break_s: float = 120.0
     min_gap_s: float = 300.0
     cues: tuple[CueRule, ...] = ()
+    # The source cannot tell keys from the pointer: every cue follows the
+    # presence stretch (see "Presence-only sources" above).
+    presence: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +233,7 @@ class Engine:
     # of continuous typing walk the catalog).
     _next_lb: float = INF
     _any_due: bool = False  # some cue was due when _earliest last looked
+    _busy: bool = False  # a presence source says input goes on (busy() .. idle())
 
     def __post_init__(self) -> None:
         self._stretch = {t: _StretchState() for t in TRIGGERS}
@@ -224,9 +247,12 @@ class Engine:
             t = self._now  # never run backwards (a late-stamped live event)
         if t > self._next_lb or (self._any_due and t > self._last_input + self.config.pause_min_s):
             self._run(t, inclusive=False, out=out)
+        if self._busy:
+            self._busy_to(t)
         self._now = t
         self._last_input = t
-        for trig in FEEDS[kind]:
+        self._busy = False
+        for trig in _PRESENCE_FEEDS if self.config.presence else FEEDS[kind]:
             s = self._stretch[trig]
             if s.start is not None and t - s.last >= self.config.break_s:
                 # The gap reached break_s exactly at t: the old stretch ended.
@@ -237,11 +263,58 @@ class Engine:
             s.last = t
         return out
 
+    def busy(self, t: float) -> list[Decision]:
+        """A presence source: input began at `t` and goes on until `idle`."""
+        out = self.feed(t, "presence")
+        self._busy = True
+        self._next_lb = -INF
+        return out
+
+    def idle(self, last: float) -> list[Decision]:
+        """A presence source: input stopped; its latest event was at `last`.
+
+        `last` may be before the present (not before the busy stretch began):
+        it becomes the stretch's latest event, and the pause begins at
+        `last + pause_min_s`, or now if that has passed.
+        """
+        if not self._busy:
+            # Input the caller had already closed (a suspend ended it): it was
+            # real, so it counts, at the earliest instant still open.
+            return self.feed(max(last, self._now), "presence") if last > self._last_input else []
+        out = self.advance(last) if last > self._now else []
+        self._busy = False
+        s = self._stretch["active"]
+        if s.start is not None:
+            last = max(last, s.last)
+            s.last = last
+        self._last_input = max(self._last_input, last)
+        self._next_lb = -INF
+        return out + self.advance(self._now)
+
+    @property
+    def busy_now(self) -> bool:
+        return self._busy
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    def _busy_to(self, t: float) -> None:
+        """While busy, input went on until at least t - pause_min_s."""
+        s = self._stretch["active"]
+        if s.start is not None:
+            lb = t - self.config.pause_min_s
+            if lb > s.last:
+                s.last = lb
+                self._last_input = lb
+
     def advance(self, t: float) -> list[Decision]:
         """Let time pass to `t` with no input; fire every deadline <= t."""
         out: list[Decision] = []
         if t >= self._next_lb or (self._any_due and t >= self._last_input + self.config.pause_min_s):
             self._run(t, inclusive=True, out=out)
+        if self._busy and t != INF:
+            self._busy_to(t)
         if t > self._now:
             self._now = t
         return out
@@ -263,6 +336,8 @@ class Engine:
         self._cues = {}
         self._by_trigger = {trig: [] for trig in TRIGGERS}
         for rule in rules:
+            if self.config.presence and rule.trigger != "active":
+                rule = CueRule(rule.id, "active", rule.every_s)
             st = old.get(rule.id)
             if st is None or st.rule.trigger != rule.trigger:
                 st = _CueState(rule)
@@ -325,6 +400,8 @@ class Engine:
 
     # --------------------------------------------------------------- queries
     def stretch(self, trigger: Trigger) -> Stretch | None:
+        if self._busy:
+            self._busy_to(self._now)
         s = self._stretch[trigger]
         if s.start is None:
             return None
@@ -393,6 +470,8 @@ class Engine:
         s.last = -INF
 
     def _pause_instant(self) -> float:
+        if self._busy:
+            return INF
         return self._last_input + self.config.pause_min_s
 
     def _earliest(self) -> float:
@@ -402,7 +481,9 @@ class Engine:
         """
         cfg = self.config
         best = INF
-        for s in self._stretch.values():
+        for trig, s in self._stretch.items():
+            if self._busy and trig == "active":
+                continue  # input goes on: it cannot end
             if s.start is not None and s.last + cfg.break_s < best:
                 best = s.last + cfg.break_s
         pause = self._pause_instant()
@@ -436,9 +517,13 @@ class Engine:
             if t > limit or (t == limit and not inclusive) or t == INF:
                 return
             self._now = t
+            if self._busy:
+                self._busy_to(t)
             # 1. Stretches whose gap reached break_s end, dropping their due cues.
             for trig in TRIGGERS:
                 s = self._stretch[trig]
+                if self._busy and trig == "active":
+                    continue
                 if s.start is not None and s.last + cfg.break_s <= t:
                     self._end_stretch(trig, max(s.last + cfg.break_s, t), out)
             # 2. Cues whose interval has run out become due.

@@ -8,10 +8,17 @@ local midnight. It does no I/O of its own and reads no clock: engine time is
 passed in, and `wall_offset` maps it to UTC epoch seconds
 (wall = engine time + wall_offset). The daemon moves `wall_offset` when it
 notices a suspend or a clock change; simulate fixes it at the trace's start.
+
+With `presence=True` the input comes from a source that cannot tell keys
+from the pointer (a Wayland compositor's idle interface): it reports only
+`busy(t)` and `idle(last)`, the engine runs in presence mode, and instead of
+counts the session marks each minute with input as seen by such a source
+(bucket slot 5), so that readers know its counts were not recorded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -22,7 +29,16 @@ from typing import TYPE_CHECKING, Protocol
 from ..timefmt import local_date, next_local_midnight
 from . import progression
 from .confirm import Confirmations
-from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
+from .engine import (
+    TRIGGERS,
+    Decision,
+    Delivery,
+    Dropped,
+    Engine,
+    EngineConfig,
+    Stretch,
+    StretchEnded,
+)
 
 if TYPE_CHECKING:
     from ..config import Config  # a config comes in; the core never reads one
@@ -31,8 +47,10 @@ log = logging.getLogger("micromove")
 
 PROGRESSION_KEY = "progression_start"
 
-# Index of each kind's count in a minute bucket: keys, clicks, scrolls, moves, px.
+# Index of each kind's count in a minute bucket: keys, clicks, scrolls, moves,
+# px, presence (1: a presence-only source saw input in the minute).
 _SLOT = {"key": 0, "click": 1, "scroll": 2, "move": 3}
+_PRESENCE = 5
 
 
 class StoreWriter(Protocol):
@@ -74,8 +92,11 @@ class Session:
         count: bool = True,
         progression_start: date | None = None,
         assume_delivered: bool = False,
+        presence: bool = False,
     ) -> None:
         self.config = config
+        self.presence = presence
+        self._marked_to: float | None = None  # presence: minutes marked up to here
         self.wall_offset = wall_offset
         self.store = store
         self.deliver = deliver
@@ -86,7 +107,7 @@ class Session:
         self.counts: dict[int, list[float]] = {}
         self.progression_start: date | None = None
         self._explicit_start = progression_start
-        self.engine = Engine(config.engine_config(lambda _id: False))
+        self.engine = Engine(self._engine_config(config, lambda _id: False))
         self._midnight_t = math.inf
         # trigger -> (engine start, wall start) of an open stretch that began
         # before a clock change: it keeps the wall start it had (one row, and
@@ -134,7 +155,7 @@ class Session:
         start = self.progression_start
         today = local_date(wall)
         self.engine.set_cues(
-            self.config.engine_config(lambda cid: progression.is_active(cid, start, today)).cues,
+            self._engine_config(self.config, lambda cid: progression.is_active(cid, start, today)).cues,
             t,
         )
         self._midnight_t = next_local_midnight(wall) - self.wall_offset
@@ -150,8 +171,12 @@ class Session:
         start = self.progression_start
         today = local_date(wall)
         self.engine.reconfigure(
-            config.engine_config(lambda cid: progression.is_active(cid, start, today)), t
+            self._engine_config(config, lambda cid: progression.is_active(cid, start, today)), t
         )
+
+    def _engine_config(self, config: Config, active: Callable[[str], bool]) -> EngineConfig:
+        cfg = config.engine_config(active)
+        return dataclasses.replace(cfg, presence=True) if self.presence else cfg
 
     def rebase(self, wall_offset: float, t: float) -> None:
         """The wall clock moved against engine time (clock change): remap."""
@@ -171,8 +196,9 @@ class Session:
             minute = int((t + self.wall_offset) // 60)
             bucket = self.counts.get(minute)
             if bucket is None:
-                bucket = self.counts[minute] = [0, 0, 0, 0, 0.0]
-            bucket[_SLOT[kind]] += n
+                bucket = self.counts[minute] = [0, 0, 0, 0, 0.0, 0]
+            if kind in _SLOT:
+                bucket[_SLOT[kind]] += n
             if px:
                 bucket[4] += px
         out = self.engine.feed(t, kind)
@@ -180,6 +206,39 @@ class Session:
             self._handle(out)
         if self.confirm is not None:
             self.confirm.input(t)
+
+    def busy(self, t: float) -> None:
+        """A presence-only source: input began at engine time `t` and goes on."""
+        if t >= self._midnight_t:
+            self.advance(t, inclusive=False)
+        self._mark(t, t)
+        out = self.engine.busy(t)
+        if out:
+            self._handle(out)
+        if self.confirm is not None:
+            self.confirm.input(t)
+
+    def idle(self, last: float) -> None:
+        """A presence-only source: input stopped; the latest was at `last`."""
+        self._mark(last if self._marked_to is None else self._marked_to, last)
+        self._marked_to = None
+        out = self.engine.idle(last)
+        if out:
+            self._handle(out)
+        if self.confirm is not None:
+            self.confirm.input(max(last, self.engine.now))
+
+    def _mark(self, t0: float, t1: float) -> None:
+        """Minutes t0..t1 (engine time) had input that was not counted."""
+        if not self.count:
+            return
+        off = self.wall_offset
+        for minute in range(int((t0 + off) // 60), int((t1 + off) // 60) + 1):
+            bucket = self.counts.get(minute)
+            if bucket is None:
+                bucket = self.counts[minute] = [0, 0, 0, 0, 0.0, 0]
+            bucket[_PRESENCE] = 1
+        self._marked_to = t1
 
     def advance(self, t: float, inclusive: bool = True) -> None:
         """Let engine time pass to `t` (midnights included)."""
@@ -251,6 +310,8 @@ class Session:
         """Hand counts and the open stretches to the store and write them."""
         if self.store is None:
             return
+        if self._marked_to is not None and self.engine.busy_now:
+            self._mark(self._marked_to, self.engine.now)  # input goes on: minutes so far
         if self.counts:
             self.store.add_counts(self.counts)
             self.counts = {}

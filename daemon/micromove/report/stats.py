@@ -14,6 +14,11 @@ DST day is exactly as long as it was on the wall clock.
   latest event, of the stretches, each split at bucket boundaries: the part
   in the bucket where it began comes from one grouped query, the rare part
   that runs past the boundary is spread over the following buckets here.
+- Presence only: a bucket whose minutes with input all came from a source
+  that cannot count (a Wayland compositor's idle interface: schema 3 marks
+  them `presence`; they are the only rows with no counts) has its counts
+  `None` ("not recorded"), while its stretch time is real. Totals are None
+  only when no bucket recorded counts.
 - The longest stretch of a bucket is the longest that began in it, with its
   whole length.
 - Cues are counted one by one (a set of three counts three) in the bucket of
@@ -58,6 +63,8 @@ FIELDS: tuple[str, ...] = (
 )
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
 _TIME = {"typing": "typing_s", "mouse": "mouse_s", "active": "active_s"}
+# Counts a presence-only source cannot record: None in such a bucket.
+COUNT_FIELDS: tuple[str, ...] = ("keys", "clicks", "scrolls", "moves", "distance_px")
 _CHUNK = 900  # buckets per query (3 parameters each: well under SQLite's limit)
 
 
@@ -179,6 +186,11 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
                 continue
             o = out[i]
             o["active_minutes"] = int(minutes)
+            if keys == clicks == scrolls == moves == "0":
+                # Only presence-only minutes have no count at all.
+                for f in COUNT_FIELDS:
+                    o[f] = None
+                continue
             o["keys"] = int(keys)
             o["clicks"] = int(clicks)
             o["scrolls"] = int(scrolls)
@@ -254,7 +266,8 @@ def _has_data(b: dict[str, Any]) -> bool:
 def _tidy(b: dict[str, Any]) -> dict[str, Any]:
     for f in ("active_s", "typing_s", "mouse_s", *_LONGEST.values()):
         b[f] = round(float(b[f]), 3)
-    b["distance_px"] = round(float(b["distance_px"]), 1)
+    if b["distance_px"] is not None:
+        b["distance_px"] = round(float(b["distance_px"]), 1)
     return b
 
 
@@ -262,17 +275,22 @@ def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Sums over the buckets; the longest stretches are the longest of any bucket."""
     t = empty_bucket()
     regions: dict[str, dict[str, int]] = {}
+    counted = not buckets
     for b in buckets:
+        counted = counted or b["keys"] is not None
         for f in FIELDS:
             if f in _LONGEST.values():
                 t[f] = max(t[f], b[f])
-            else:
+            elif b[f] is not None:
                 t[f] += b[f]
         for name, r in b["regions"].items():
             tr = regions.setdefault(name, {"cues": 0, "done": 0, "likely": 0})
             for k in ("cues", "done", "likely"):
                 tr[k] += r[k]
     t["regions"] = dict(sorted(regions.items()))
+    if not counted:
+        for f in COUNT_FIELDS:
+            t[f] = None
     return _tidy(t)
 
 
@@ -326,8 +344,15 @@ def fmt_duration(s: float) -> str:
     return format_duration(s, compact=True)
 
 
-def _num(n: float) -> str:
-    return f"{int(n):,}"
+NOT_RECORDED = "n/r"
+PRESENCE_NOTE = (
+    f"{NOT_RECORDED}: counts not recorded: input was watched through the compositor's idle "
+    "interface (presence only), which sees activity but not keys or clicks"
+)
+
+
+def _num(n: float | None) -> str:
+    return NOT_RECORDED if n is None else f"{int(n):,}"
 
 
 def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
@@ -458,6 +483,8 @@ def render_human(
         if not listed:
             return out[0] + "\nnothing recorded in that range\n"
         table = _table([(r[key], r) for r in listed] + [("total", rep["totals"])])
+        if any(r["keys"] is None for r in listed):
+            table.append(PRESENCE_NOTE)
         return "\n".join([*out, "", *table, "", _regions_line(rep["totals"]["regions"])]) + "\n"
 
     today = date.today()
@@ -494,7 +521,10 @@ def render_human(
         title = f"{days[0]['date']} to {days[-1]['date']}"
         regions = _regions_table(rep["totals"]["regions"], None, rows[-1][0])
         trend_days = days
-    out += ["", title, *_table(rows), "", *regions, ""]
+    out += ["", title, *_table(rows)]
+    if any(b is not None and b["keys"] is None for _, b in rows):
+        out.append(PRESENCE_NOTE)
+    out += ["", *regions, ""]
     out += _heatmap(conn, first, end)
     out += ["", _trend(trend_days)]
     return "\n".join(out) + "\n"

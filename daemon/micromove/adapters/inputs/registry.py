@@ -241,3 +241,35 @@ def _evdev_from(src: EvdevSource) -> Backend:
         create=lambda env, platform: src,
         doctor=lambda env, platform: _evdev_doctor_of(src),
     )
+
+
+# ------------------------------------------------------------------ compositor idle interfaces
+# Presence only (presence.py, idle_backends.py): tried after evdev on Wayland.
+def _idle_backends() -> None:
+    from . import idle_backends as ib
+
+    register(Backend(
+        name="wayland-idle",
+        summary="the compositor's idle protocol, ext-idle-notify-v1 or org_kde_kwin_idle (KDE, sway, Hyprland, ...); presence only",
+        quality="presence",
+        sessions=("wayland",),
+        rank=60,
+        requires=ib.wayland_requires,
+        probe=ib.probe_of(ib.wayland_create),
+        create=ib.wayland_create,
+        doctor=ib.doctor_of(ib.wayland_create),
+    ))  # fmt: skip
+    register(Backend(
+        name="gnome",
+        summary="GNOME's org.gnome.Mutter.IdleMonitor on the session bus; presence only",
+        quality="presence",
+        sessions=("wayland",),
+        rank=70,
+        requires=ib.gnome_requires,
+        probe=ib.probe_of(ib.gnome_create),
+        create=ib.gnome_create,
+        doctor=ib.doctor_of(ib.gnome_create),
+    ))  # fmt: skip
+
+
+_idle_backends()

@@ -80,6 +80,23 @@ class Tap:
         if steps > 0:
             self.add("scroll", 0.0, steps)
 
+    def mark(self, kind: str, t: float) -> None:
+        """A presence-only source: `busy` (input began at t) or `idle` (the
+        latest input was at t, which may be a little in the past). Never
+        coalesced, never raises."""
+        try:
+            with self._lock:
+                wake = not self._pending
+                self._pending.append([t, t, kind, 0.0, 1])
+            if wake:
+                self._wake()
+        except Exception:  # noqa: BLE001 - a callback must never raise
+            self.errors += 1
+
+    def now(self) -> float:
+        """The time the tap stamps events with (the daemon's engine clock)."""
+        return self._now()
+
     def poke(self) -> None:
         """Wake the main loop without an event (a backend died, a result came)."""
         try:
