@@ -677,13 +677,13 @@ class Controller:
         return error("bad_request", f"unknown cmd {req.cmd!r}")
 
     def set_hold(self, kind: str, for_s: float | None, now: float) -> dict[str, Any]:
-        engine = self.d.session.engine
+        session = self.d.session
+        engine = session.engine
         until = INF if for_s is None else now + for_s
         was = self.hold.kind if self.hold is not None else None
-        held = engine.held_until
-        if held is not None and until < held:
-            engine.release(now)  # shorten: release, then hold again
-        engine.hold(until)
+        # A later pause or snooze replaces the current one (quiet times stay).
+        session.release("snooze" if kind == "pause" else "pause", now)
+        session.hold(kind, None if until == INF else until, now)
         self.hold = Hold(kind, self._wall(now), until)
         self._save_hold()
         due = [p.cue for p in engine.pending()]
@@ -698,7 +698,7 @@ class Controller:
         engine = self.d.session.engine
         if h is None:
             return {"ok": True, "was": None}
-        engine.release(now)
+        self.d.session.release(h.kind, now)
         self.hold = None
         self._save_hold()
         log.info("resumed (was %s)", "snoozed" if h.kind == "snooze" else "paused")
@@ -750,10 +750,10 @@ class Controller:
             }
         last_input = engine.last_input
         last_delivery = engine.last_delivery
-        hold_until = engine.held_until
+        holds = session.holds.holds(now)
         gap_end = max(
-            (last_delivery + cfg.min_gap_s) if last_delivery is not None else -INF,
-            hold_until if (hold_until is not None and self.hold is not None) else -INF,
+            [(last_delivery + cfg.min_gap_s) if last_delivery is not None else -INF]
+            + [INF if u is None else u for u in holds.values()]
         )
         pause_at = (last_input + cfg.pause_min_s) if last_input is not None else None
         due = []
@@ -819,6 +819,7 @@ class Controller:
             "next_pause": _t(w, pause_at) if due and pause_at is not None else None,
             "upcoming": upcoming,
             "hold": self._hold_json(now),
+            "quiet": quiet_json(holds, w),
             "progression": prog,
             "last_set": last_set,
             "checkin_reminder": {
@@ -892,7 +893,7 @@ class Controller:
         if until is not None and until <= wall:
             return
         until_t = INF if until is None else until - self.d.session.wall_offset
-        self.d.session.engine.hold(until_t)
+        self.d.session.hold(kind, None if until_t == INF else until_t, now)
         self.hold = Hold(kind, since, until_t)
         when = "until `mmctl resume`" if until is None else f"for {format_duration(until - wall)} more"
         log.info("still %s (since %s) %s", "snoozed" if kind == "snooze" else "paused",
@@ -916,8 +917,8 @@ class Controller:
 
     def _quiet(self, now: float) -> bool:
         engine = self.d.session.engine
-        if self.hold is not None or engine.pending():
-            return False
+        if self.hold is not None or self.d.session.holds.holding(now) or engine.pending():
+            return False  # paused, snoozed, a quiet time, or a cue waiting
         last = engine.last_delivery
         return last is None or now - last >= 60.0
 
@@ -940,6 +941,15 @@ class Controller:
         if at is None or now < at:
             return
         r.maybe_send(wall, at_pause=True, quiet=self._quiet(now))
+
+
+def quiet_json(holds: dict[str, float | None], w: Any) -> list[dict[str, Any]]:
+    """The quiet times holding now: [{"source": "lock", "until": null}, ...]."""
+    return [
+        {"source": name.split(".", 1)[1], "until": _t(w, until)}
+        for name, until in holds.items()
+        if name.startswith("quiet.")
+    ]
 
 
 def _t(w: Any, t: float | None) -> float | None:

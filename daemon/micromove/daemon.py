@@ -43,9 +43,11 @@ from .adapters.inputs.tap import Tap
 from .config import Config
 from .core.session import Delivered, Session, StoreWriter
 from .errors import ConfigError, StoreError
+from .explain import CueLog
 
 if TYPE_CHECKING:
     from .control import Controller
+    from .quiet import QuietWatch
 
 log = logging.getLogger("micromove")
 
@@ -172,6 +174,7 @@ class Daemon:
         batch_s: float = BATCH_S,
         stale_s: float = STALE_S,
         control_socket: Path | None = None,
+        quiet: Callable[[Session, Callable[[], None]], QuietWatch] | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         # control.py: the socket (when given), pause/snooze, the check-in reminder.
@@ -189,6 +192,9 @@ class Daemon:
         self.tap = Tap(self.clock.now, self.waker.wake)
         self.watch = ClockWatch(self.clock)
         self.session = Session(config, wall_offset=self.watch.offset, store=store, deliver=self._deliver)
+        # Quiet times (quiet.py): each source one named hold; None: none watched.
+        self.quiet: QuietWatch | None = quiet(self.session, self.waker.wake) if quiet is not None else None
+        self.cue_log = CueLog(self.session)  # the verbose log: why a cue did (not) come
         self.results: queue.SimpleQueue[tuple[int | None, bool, str | None]] = queue.SimpleQueue()
         self.in_flight: dict[int | None, tuple[str, ...]] = {}
         self._stop_reason: str | None = None
@@ -215,6 +221,8 @@ class Daemon:
         self.source.start(self.tap)
         self._t = max(self._t, self.clock.now())
         self.session.start(self._t)
+        if self.quiet is not None:
+            self.quiet.start()
         if self.control_socket is not None:
             from .control import Controller
 
@@ -253,9 +261,12 @@ class Daemon:
         if self._dirty_since is not None:
             f = self._dirty_since + self.flush_s - now
             best = f if best is None else min(best, f)
-        c = self.control.next_deadline() if self.control is not None else None
-        if c is not None:
-            best = c - now if best is None else min(best, c - now)
+        for c in (
+            self.control.next_deadline() if self.control is not None else None,
+            self.quiet.next_deadline() if self.quiet is not None else None,
+        ):
+            if c is not None:
+                best = c - now if best is None else min(best, c - now)
         return None if best is None else max(0.0, best)
 
     # ----------------------------------------------------------- one pass
@@ -270,6 +281,8 @@ class Daemon:
             if change.offset_jump_s:
                 log.info("wall clock moved by %+.0f s; times rebased", change.offset_jump_s)
                 self.session.rebase(change.wall_offset, self._t)
+        if self.quiet is not None:
+            self.quiet.before_pass(now)
         self._feed()
         now = max(now, self._t)
         self.session.advance(now)
@@ -281,6 +294,7 @@ class Daemon:
         self._take_results()
         if self.control is not None:
             self.control.on_pass(now)
+        self.cue_log.after_pass(now)
         if not self.source.alive():
             log.error(
                 "input is no longer watched (%s): flushing and exiting so that the service "
@@ -341,12 +355,18 @@ class Daemon:
         if cfg.input_backend != self.session.config.input_backend:
             log.warning("input.backend changes take effect when micromove restarts")
         self.session.reconfigure(cfg, now)
+        if self.quiet is not None:
+            self.quiet.reconfigure(cfg, now)
         log.info("config reloaded from %s", cfg.source)
 
     # ----------------------------------------------------------- deliveries
     def _deliver(self, dv: Delivered) -> None:
         """Called by the session (main thread) for each cue set."""
         cues = tuple(c.cue for c in dv.delivery.cues)
+        log.debug(
+            "cue set goes out: %s (%s)", ", ".join(cues),
+            "at a natural pause" if dv.delivery.reason == "pause" else "waited max_defer_s: sent anyway",
+        )  # fmt: skip
         did = dv.delivery_id
         late = self.clock.now() - dv.delivery.t
         if late > self.stale_s:
@@ -399,6 +419,8 @@ class Daemon:
             log.info("%s: flushing and exiting", self._stop_reason)
         if self.control is not None:
             self.control.stop()  # answers what is queued, removes the socket
+        if self.quiet is not None:
+            self.quiet.stop()
         try:
             self.source.stop()
         except Exception as exc:  # noqa: BLE001

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("input backend: %s (input.backend: %s)", source.name, cfg.input_backend)
 
         from ..adapters.store import Store
+        from ..quiet import QuietWatch
 
         store = Store.open(db)  # StoreError: one line, exit 2
         notifier = _make_notifier(cfg)
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             waker=waker,
             reload=lambda: _load(args),
             control_socket=paths.socket_path(),
+            quiet=lambda session, wake: QuietWatch.from_config(cfg, session, wake),
         )
         signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))

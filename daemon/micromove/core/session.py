@@ -23,6 +23,8 @@ from ..config import Config
 from . import progression
 from .confirm import Confirmations
 from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
+from .holds import Holds
+from .quiet_hours import QuietHours
 
 log = logging.getLogger("micromove")
 
@@ -60,6 +62,12 @@ class Delivered:
     delivery_id: int | None
 
 
+def _hours_of(config: Config) -> QuietHours | None:
+    if not config.quiet_hours:
+        return None
+    return QuietHours.parse(config.quiet_hours)
+
+
 def local_date(wall: float) -> date:
     return datetime.fromtimestamp(wall).date()
 
@@ -94,7 +102,12 @@ class Session:
         self.progression_start: date | None = None
         self._explicit_start = progression_start
         self.engine = Engine(config.engine_config(lambda _id: False))
+        # Named holds (pause, snooze, quiet.<source>) combined for the engine.
+        self.holds = Holds(self.engine)
         self._midnight_t = math.inf
+        # Quiet hours (config quiet.hours): the next engine time to look at them.
+        self._hours = _hours_of(config)
+        self._hours_t = math.inf
         # trigger -> (engine start, wall start) of an open stretch that began
         # before a clock change: it keeps the wall start it had (one row, and
         # its wall length is its engine length, never negative).
@@ -110,6 +123,7 @@ class Session:
         wall = t + self.wall_offset
         self._set_progression(wall)
         self._apply_day(t)
+        self._apply_hours(t)
 
     def _set_progression(self, wall: float) -> None:
         if not self.config.progression_enabled:
@@ -159,6 +173,8 @@ class Session:
         self.engine.reconfigure(
             config.engine_config(lambda cid: progression.is_active(cid, start, today)), t
         )
+        self._hours = _hours_of(config)
+        self._apply_hours(t)
 
     def rebase(self, wall_offset: float, t: float) -> None:
         """The wall clock moved against engine time (clock change): remap."""
@@ -168,11 +184,12 @@ class Session:
                 self._anchors[trig] = (s.start, s.start + self.wall_offset)
         self.wall_offset = wall_offset
         self._midnight_t = next_local_midnight(t + wall_offset) - wall_offset
+        self._apply_hours(t)
 
     # ----------------------------------------------------------------- input
     def input(self, t: float, kind: str, px: float | None = None, n: int = 1) -> None:
         """`n` input events of `kind` at engine time `t` (n > 1: coalesced)."""
-        if t >= self._midnight_t:
+        if t >= self._midnight_t or t >= self._hours_t:
             self.advance(t, inclusive=False)
         if self.count:
             minute = int((t + self.wall_offset) // 60)
@@ -190,18 +207,51 @@ class Session:
 
     def advance(self, t: float, inclusive: bool = True) -> None:
         """Let engine time pass to `t` (midnights included)."""
-        while self._midnight_t < t or (inclusive and self._midnight_t == t):
-            m = self._midnight_t
+        while True:
+            m = min(self._midnight_t, self._hours_t)
+            if not (m < t or (inclusive and m == t)):
+                break
             out = self.engine.advance(m)
             if out:
                 self._handle(out)
-            self._apply_day(m)
+            if m == self._midnight_t:
+                self._apply_day(m)
+            if m == self._hours_t:
+                self._apply_hours(m)
         if inclusive:
             out = self.engine.advance(t)
             if out:
                 self._handle(out)
             if self.confirm is not None:
                 self.confirm.advance(t)
+
+    # ----------------------------------------------------------------- holds
+    def hold(self, name: str, until: float | None, t: float) -> None:
+        """Hold cue sets under `name` until engine time `until` (None: until released)."""
+        self.holds.hold(name, until, t)
+
+    def release(self, name: str, t: float) -> None:
+        self.holds.release(name, t)
+
+    def _apply_hours(self, t: float) -> None:
+        """Hold "quiet.hours" if `t` is inside them; note when to look again."""
+        hours = self._hours
+        if not hours:
+            self.holds.release("quiet.hours", t)
+            self._hours_t = math.inf
+            return
+        wall = t + self.wall_offset
+        end = hours.until(wall)
+        if end is not None:
+            until = end - self.wall_offset
+            if self.holds.holds(t).get("quiet.hours") != until:
+                log.info("quiet hours until %s: cues wait", datetime.fromtimestamp(end).strftime("%H:%M"))
+            self.holds.hold("quiet.hours", until, t)
+            self._hours_t = until
+        else:
+            self.holds.release("quiet.hours", t)
+            nxt = hours.next_start(wall)
+            self._hours_t = math.inf if nxt is None else nxt - self.wall_offset
 
     def next_deadline(self) -> float | None:
         d = self.engine.next_deadline()
@@ -243,7 +293,7 @@ class Session:
                 self._put_stretch(d.stretch)
                 self._anchors.pop(d.stretch.trigger, None)
             elif isinstance(d, Dropped):
-                log.debug("stretch %s ended: dropped %s", d.trigger, ", ".join(d.cues))
+                log.debug("cue dropped at a break (its %s stretch ended): %s", d.trigger, ", ".join(d.cues))
 
     def _confirmed(self, t: float, cue_id: str, delivery_id: int, kind: str) -> None:
         if self.store is not None:
