@@ -137,15 +137,21 @@ class QuietWatch:
         if not any(s.checked for s in self.sources):
             return None
         engine = self.session.engine
-        if not engine.pending():
+        pending = engine.pending()
+        if not pending:
             return None
         last = engine.last_input
         pause = None if last is None else last + self.session.config.pause_min_s
         if pause is not None and pause <= now and last != self._checked_at:
-            return pause  # a natural pause has begun since the latest check
-        deadline = self.session.next_deadline()
-        if deadline is not None and deadline <= now:
-            return deadline  # a cap
+            # A natural pause has begun since the latest check: a decision if a
+            # cue is due by then, or a recheck of a checked source that holds.
+            if any(p.due_at <= pause for p in pending) or any(
+                s.checked and s.name in self._holding for s in self.sources
+            ):
+                return pause
+        cap = min(p.cap_at for p in pending)
+        if cap <= now:
+            return cap  # a cue waited max_defer_s: a decision too
         return None
 
     @staticmethod
