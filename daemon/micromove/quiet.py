@@ -142,13 +142,18 @@ class QuietWatch:
             return None
         last = engine.last_input
         pause = None if last is None else last + self.session.config.pause_min_s
-        if pause is not None and pause <= now and last != self._checked_at:
-            # A natural pause has begun since the latest check: a decision if a
-            # cue is due by then, or a recheck of a checked source that holds.
-            if any(p.due_at <= pause for p in pending) or any(
-                s.checked and s.name in self._holding for s in self.sources
-            ):
-                return pause
+        # A natural pause that began since the latest check: a decision if a
+        # cue is due by then, or a recheck of a checked source that holds.
+        if (
+            pause is not None
+            and pause <= now
+            and last != self._checked_at
+            and (
+                any(p.due_at <= pause for p in pending)
+                or any(s.checked and s.name in self._holding for s in self.sources)
+            )
+        ):
+            return pause
         cap = min(p.cap_at for p in pending)
         if cap <= now:
             return cap  # a cue waited max_defer_s: a decision too
