@@ -99,11 +99,13 @@ class BusWatch:
         (variant,) = self.call(dest, path, "org.freedesktop.DBus.Properties", "Get", "ss", (iface, prop))
         return variant[1] if isinstance(variant, tuple) and len(variant) == 2 else variant
 
-    def match(self, **rule: str) -> None:
+    def match(self, arg0: str | None = None, **rule: str) -> None:
         """Ask the bus for signals matching `rule` (type=signal is implied)."""
         from jeepney import MatchRule
 
         r = MatchRule(type="signal", **rule)
+        if arg0 is not None:
+            r.add_arg_condition(0, arg0)
         self.call(
             "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s",
             (r.serialise(),),
@@ -139,6 +141,7 @@ class BusWatch:
             why = "stopped" if self._stopping else f"the {self.bus} bus connection ended ({type(exc).__name__})"
         except Exception as exc:  # noqa: BLE001 - never let a source's thread die loudly
             why = f"{type(exc).__name__}: {exc}"
+            log.warning("quiet: watching the %s bus ended: %s", self.bus, why)
         finally:
             self.error = None if why == "stopped" else why
             self.ready.set()
