@@ -50,7 +50,14 @@ def _own(conn: Any, name: str) -> None:
 
 
 def logind(address: str, session_id: str) -> None:
-    from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        MessageType,
+        new_error,
+        new_method_return,
+        new_signal,
+    )
     from jeepney.io.blocking import open_dbus_connection
 
     conn = open_dbus_connection(bus=address)
@@ -94,7 +101,14 @@ def logind(address: str, session_id: str) -> None:
 
 
 def screensaver(address: str, name: str) -> None:
-    from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        MessageType,
+        new_error,
+        new_method_return,
+        new_signal,
+    )
     from jeepney.io.blocking import open_dbus_connection
 
     conn = open_dbus_connection(bus=address)

@@ -188,7 +188,8 @@ class Openbox:
         env = dict(os.environ, DISPLAY=display, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
         self.proc = subprocess.Popen([need("openbox"), "--sm-disable"], env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        from Xlib import X, display as xdisplay
+        from Xlib import X
+        from Xlib import display as xdisplay
 
         d = xdisplay.Display(display)
         try:
@@ -208,7 +209,8 @@ class FullscreenWindow:
     """A real X window (python-xlib) that asks the window manager for fullscreen."""
 
     def __init__(self, display: str) -> None:
-        from Xlib import X, display as xdisplay
+        from Xlib import X
+        from Xlib import display as xdisplay
 
         self.d = xdisplay.Display(display)
         root = self.d.screen().root
