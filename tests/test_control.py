@@ -458,6 +458,28 @@ def test_pause_is_kept_across_a_restart_of_the_controller(loop: Any) -> None:
     assert c4.hold is None
 
 
+def test_a_pause_kept_in_the_older_single_hold_form_is_still_restored(loop: Any) -> None:
+    d = loop.d
+    since = WALL0 + d._t
+    d.store.set_state("control.hold", json.dumps({"kind": "pause", "since": since, "until": None}))
+    d.store.flush()
+    c2 = control.Controller(d, None)
+    c2.start(d._t + 10)
+    assert c2.hold is not None and c2.hold.kind == "pause"
+    assert d.session.engine.holds() == {"pause": None}
+    c2.resume(d._t + 20)  # written back in the named form
+    c2.set_hold("snooze", 600, d._t + 20)
+    d.store.flush()
+    (raw,), = rows(d.store.path, "SELECT value FROM state WHERE key = 'control.hold'")
+    saved = json.loads(raw)["holds"]
+    assert list(saved) == ["snooze"] and saved["snooze"]["until"] == pytest.approx(WALL0 + d._t + 620)
+    for bad in ('{"kind": "nap", "since": 1, "until": null}', '{"holds": {"pause": {"since": "x"}}}', "[1]"):
+        d.store.set_state("control.hold", bad)
+        c3 = control.Controller(d, None)
+        c3.start(d._t + 30)  # not understood: ignored, with a warning
+        assert c3.hold is None
+
+
 # ====================================================================== live: mmctl run
 CONFIG = cfg_text({"hands.wrist_pulse": 0.05}, pause=1, break_s=60, max_defer=60)  # due after 3 s of typing
 

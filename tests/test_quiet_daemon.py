@@ -70,7 +70,7 @@ def test_event_source_holds_cues_and_they_go_out_at_the_first_pause_after(tmp_pa
     h.keys(41, 45)  # still the same typing stretch (break_s 20); pause at 46
     assert h.run() == 0
     assert sent_at(h) == [46.0]
-    assert h.daemon.session.holds.holds() == {}
+    assert h.daemon.session.engine.holds() == {}
 
 
 def test_a_pause_that_began_before_the_end_does_not_count(tmp_path: Path) -> None:

@@ -95,6 +95,7 @@ MAX_HOLD_S = 7 * 86400.0
 SNOOZE_DEFAULT_S = 600.0
 MAX_CUES = 64
 HOLD_KEY = "control.hold"
+PERSON_HOLDS = ("pause", "snooze")  # the holds the person sets (and `resume` lifts)
 COMMANDS = ("status", "pause", "resume", "snooze", "done")
 _FIELDS: dict[str, tuple[str, ...]] = {
     "status": (),
@@ -681,9 +682,10 @@ class Controller:
         engine = session.engine
         until = INF if for_s is None else now + for_s
         was = self.hold.kind if self.hold is not None else None
-        # A later pause or snooze replaces the current one (quiet times stay).
-        session.release("snooze" if kind == "pause" else "pause", now)
-        session.hold(kind, None if until == INF else until, now)
+        for other in PERSON_HOLDS:  # a later pause or snooze replaces the current one
+            if other != kind:
+                engine.release(other, now)
+        engine.hold(kind, None if until == INF else until, now)
         self.hold = Hold(kind, self._wall(now), until)
         self._save_hold()
         due = [p.cue for p in engine.pending()]
@@ -698,7 +700,8 @@ class Controller:
         engine = self.d.session.engine
         if h is None:
             return {"ok": True, "was": None}
-        self.d.session.release(h.kind, now)
+        for name in PERSON_HOLDS:  # only what the person set: quiet-time holds stay
+            engine.release(name, now)
         self.hold = None
         self._save_hold()
         log.info("resumed (was %s)", "snoozed" if h.kind == "snooze" else "paused")
@@ -750,7 +753,7 @@ class Controller:
             }
         last_input = engine.last_input
         last_delivery = engine.last_delivery
-        holds = session.holds.holds(now)
+        holds = session.holds_at(now)
         gap_end = max(
             [(last_delivery + cfg.min_gap_s) if last_delivery is not None else -INF]
             + [INF if u is None else u for u in holds.values()]
@@ -857,7 +860,7 @@ class Controller:
         value = ""
         if h is not None:
             until = None if h.until_t == INF else self._wall(h.until_t)
-            value = json.dumps({"kind": h.kind, "since": h.since, "until": until})
+            value = encode_holds({h.kind: (h.since, until)})
         try:
             self.d.store.set_state(HOLD_KEY, value)
         except Exception as exc:  # noqa: BLE001
@@ -880,20 +883,19 @@ class Controller:
         if not raw:
             return
         try:
-            v = json.loads(raw)
-            kind = v["kind"]
-            until = v["until"]
-            since = float(v["since"])
-            if kind not in ("pause", "snooze") or not (until is None or _number(until)):
-                raise ValueError(raw)
-        except (ValueError, KeyError, TypeError):
+            saved = decode_holds(raw)
+        except ValueError:
             log.warning("pause state %r in the database is not understood; ignoring it", raw[:80])
             return
+        person = [(n, v) for n, v in saved.items() if n in PERSON_HOLDS]
+        if not person:
+            return
+        kind, (since, until) = person[-1]
         wall = self._wall(now)
         if until is not None and until <= wall:
             return
         until_t = INF if until is None else until - self.d.session.wall_offset
-        self.d.session.hold(kind, None if until_t == INF else until_t, now)
+        self.d.session.engine.hold(kind, None if until is None else until_t, now)
         self.hold = Hold(kind, since, until_t)
         when = "until `mmctl resume`" if until is None else f"for {format_duration(until - wall)} more"
         log.info("still %s (since %s) %s", "snoozed" if kind == "snooze" else "paused",
@@ -917,7 +919,7 @@ class Controller:
 
     def _quiet(self, now: float) -> bool:
         engine = self.d.session.engine
-        if self.hold is not None or self.d.session.holds.holding(now) or engine.pending():
+        if self.hold is not None or self.d.session.holding(now) or engine.pending():
             return False  # paused, snoozed, a quiet time, or a cue waiting
         last = engine.last_delivery
         return last is None or now - last >= 60.0
@@ -950,6 +952,42 @@ def quiet_json(holds: dict[str, float | None], w: Any) -> list[dict[str, Any]]:
         for name, until in holds.items()
         if name.startswith("quiet.")
     ]
+
+
+def encode_holds(holds: dict[str, tuple[float, float | None]]) -> str:
+    """Holds to keep (name -> (since, until), wall times; until None: until
+    released) -> the value of the state key control.hold."""
+    return json.dumps({"holds": {n: {"since": s, "until": u} for n, (s, u) in holds.items()}})
+
+
+def decode_holds(raw: str) -> dict[str, tuple[float, float | None]]:
+    """The value of control.hold -> name -> (since, until); ValueError if damaged.
+
+    Reads the named form {"holds": {name: {"since", "until"}}} and the older
+    single-hold form {"kind": "pause"|"snooze", "since", "until"}.
+    """
+    try:
+        v = json.loads(raw)
+        if isinstance(v, dict) and "holds" in v:
+            items = v["holds"]
+            if not isinstance(items, dict):
+                raise ValueError(raw)
+            pairs = [(n, h["since"], h["until"]) for n, h in items.items()]
+        else:
+            pairs = [(v["kind"], v["since"], v["until"])]
+        out: dict[str, tuple[float, float | None]] = {}
+        for name, since, until in pairs:
+            if not isinstance(name, str) or not name or not _number(since):
+                raise ValueError(raw)
+            if not (until is None or _number(until)):
+                raise ValueError(raw)
+            if name in ("pause", "snooze") or name.startswith("quiet."):
+                out[name] = (float(since), None if until is None else float(until))
+            else:
+                raise ValueError(raw)
+        return out
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(raw) from exc
 
 
 def _t(w: Any, t: float | None) -> float | None:

@@ -62,7 +62,7 @@ class CueLog:
 
     def _why_held(self, now: float) -> str:
         s = self.session
-        holds = s.holds.holds(now)
+        holds = s.holds_at(now)
         if holds:
             parts = []
             for name, until in holds.items():
@@ -92,7 +92,7 @@ class CueLog:
             if before is None:
                 st = engine.stretch(p.trigger)
                 length = f", {p.trigger} stretch {_fmt_len(st.length)}" if st is not None else ""
-                if p.due_at > now or self.session.holds.holding(now):
+                if p.due_at > now or self.session.holding(now):
                     log.debug("cue due: %s%s; held by %s", p.cue, length, self._why_held(now))
                 else:
                     log.debug("cue due: %s%s; %s", p.cue, length, self._waiting(p.due_at, p.cap_at, now))

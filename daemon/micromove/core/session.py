@@ -23,7 +23,6 @@ from ..config import Config
 from . import progression
 from .confirm import Confirmations
 from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
-from .holds import Holds
 from .quiet_hours import QuietHours
 
 log = logging.getLogger("micromove")
@@ -102,8 +101,6 @@ class Session:
         self.progression_start: date | None = None
         self._explicit_start = progression_start
         self.engine = Engine(config.engine_config(lambda _id: False))
-        # Named holds (pause, snooze, quiet.<source>) combined for the engine.
-        self.holds = Holds(self.engine)
         self._midnight_t = math.inf
         # Quiet hours (config quiet.hours): the next engine time to look at them.
         self._hours = _hours_of(config)
@@ -226,30 +223,38 @@ class Session:
                 self.confirm.advance(t)
 
     # ----------------------------------------------------------------- holds
+    # The engine's named holds ("pause", "snooze", "quiet.<source>").
     def hold(self, name: str, until: float | None, t: float) -> None:
         """Hold cue sets under `name` until engine time `until` (None: until released)."""
-        self.holds.hold(name, until, t)
+        self.engine.hold(name, until, t)
 
     def release(self, name: str, t: float) -> None:
-        self.holds.release(name, t)
+        self.engine.release(name, t)
+
+    def holds_at(self, t: float) -> dict[str, float | None]:
+        """The holds in force at `t`: name -> until (None: until released), sorted by name."""
+        return {n: u for n, u in sorted(self.engine.holds().items()) if u is None or u > t}
+
+    def holding(self, t: float) -> bool:
+        return bool(self.holds_at(t))
 
     def _apply_hours(self, t: float) -> None:
         """Hold "quiet.hours" if `t` is inside them; note when to look again."""
         hours = self._hours
         if not hours:
-            self.holds.release("quiet.hours", t)
+            self.engine.release("quiet.hours", t)
             self._hours_t = math.inf
             return
         wall = t + self.wall_offset
         end = hours.until(wall)
         if end is not None:
             until = end - self.wall_offset
-            if self.holds.holds(t).get("quiet.hours") != until:
+            if self.holds_at(t).get("quiet.hours") != until:
                 log.info("quiet hours until %s: cues wait", datetime.fromtimestamp(end).strftime("%H:%M"))
-            self.holds.hold("quiet.hours", until, t)
+            self.engine.hold("quiet.hours", until, t)
             self._hours_t = until
         else:
-            self.holds.release("quiet.hours", t)
+            self.engine.release("quiet.hours", t)
             nxt = hours.next_start(wall)
             self._hours_t = math.inf if nxt is None else nxt - self.wall_offset
 
