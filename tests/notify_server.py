@@ -69,8 +69,10 @@ def serve(address: str, record: str, mode: str) -> int:
             member = fields.get(HeaderFields.member)
             answer: Any
             if member == "Notify":
-                app_name, _replaces, _icon, summary, body, _actions, _hints, expire = msg.body
+                app_name, _replaces, _icon, summary, body, _actions, hints, expire = msg.body
+                urgency = hints.get("urgency") if isinstance(hints, dict) else None
                 line = {
+                    "urgency": urgency[1] if isinstance(urgency, tuple) else None,
                     "t": time.time(),
                     "app_name": app_name,
                     "summary": summary,

@@ -273,3 +273,33 @@ def test_microphone_in_use_when_a_capture_substream_runs(tmp_path: Path) -> None
     (sub / "status").write_text("state: PREPARED\n")
     assert not mic.holding()
     assert mic.offer().available
+
+
+# ------------------------------------------------------------------ doctor
+def test_doctor_says_which_sources_this_desktop_offers(xvfb: str, session_bus: str, tmp_path: Path) -> None:
+    import json
+
+    from _mmctl import mmctl
+    from desktop import desktop_env
+
+    dunst = Dunst(xvfb, session_bus, tmp_path)
+    try:
+        with logind("7") as ld:
+            env = desktop_env(xvfb, session_bus, tmp_path / "home",
+                              {"DBUS_SYSTEM_BUS_ADDRESS": ld.address, "XDG_SESSION_ID": "7", "PATH": "/usr/bin:/bin"})  # fmt: skip
+            cfg = tmp_path / "c.yaml"
+            cfg.write_text('quiet:\n  camera: false\n  hours: ["22:00-07:00"]\n')
+            proc = mmctl("doctor", "--json", "--config", cfg, env=env, timeout=60)
+    finally:
+        dunst.stop()
+    checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
+    assert checks["quiet time lock"]["status"] == "ok" and "logind LockedHint" in checks["quiet time lock"]["detail"]
+    assert checks["quiet time sleep"]["status"] == "ok"
+    assert checks["quiet time dnd"]["status"] == "ok" and "dunst paused" in checks["quiet time dnd"]["detail"]
+    assert checks["quiet time fullscreen"]["status"] == "ok" and "X11 EWMH" in checks["quiet time fullscreen"]["detail"]
+    assert checks["quiet time camera"] == {
+        "name": "quiet time camera", "status": "note", "detail": "switched off in the config (quiet.camera: false)",
+        "fix": None,
+    }  # fmt: skip
+    assert checks["quiet hours"]["detail"] == "22:00-07:00"
+    assert all(c["status"] != "problem" for n, c in checks.items() if n.startswith("quiet"))

@@ -164,6 +164,8 @@ def test_cue_held_while_quiet_and_sent_at_the_first_pause_after(
     assert status.returncode == 0, status.stderr
     quiet = json.loads(status.stdout)["quiet"]
     assert quiet == [{"source": p.source, "until": None}]
+    text = mmctl("status", env=env, timeout=30).stdout
+    assert "quiet time: " in text and "(cues wait)" in text and "held back while the quiet time lasts" in text, text
     time.sleep(1.0)
     assert deliveries(home) == []  # nothing while it holds, even after the pause
     p.off()
@@ -204,6 +206,7 @@ def test_quiet_hours_live_and_lifted_by_a_reload(xvfb_module: str, server_factor
     recs = server.wait_records(1, timeout=20)
     assert run.stop() == 0, run.log
     assert len(recs) == 1
+    assert recs[0]["urgency"] == 1  # normal, never critical (2): GNOME shows critical through do-not-disturb
     ((_id, t, reason, _d, _e, _c),) = deliveries(home)
     assert reason == "pause" and t == pytest.approx(last_stretch_end(home, "typing") + PAUSE_S, abs=1e-3)
 

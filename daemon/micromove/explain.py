@@ -27,21 +27,12 @@ log = logging.getLogger("micromove")
 
 INF = math.inf
 
-HOLD_WORDS = {
-    "pause": "pause (mmctl pause)",
-    "snooze": "snooze",
-    "quiet.lock": "quiet time: screen locked",
-    "quiet.sleep": "quiet time: going to sleep",
-    "quiet.dnd": "quiet time: do not disturb",
-    "quiet.fullscreen": "quiet time: a fullscreen window",
-    "quiet.camera": "quiet time: camera in use",
-    "quiet.microphone": "quiet time: microphone in use",
-    "quiet.hours": "quiet time: quiet hours",
-}
-
-
 def hold_words(name: str) -> str:
-    return HOLD_WORDS.get(name, name)
+    from .adapters.quiet import WORDS
+
+    if name.startswith("quiet."):
+        return "quiet time: " + WORDS.get(name[6:], name[6:])
+    return {"pause": "pause (mmctl pause)", "snooze": "snooze"}.get(name, name)
 
 
 def _fmt_len(s: float) -> str:

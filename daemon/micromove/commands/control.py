@@ -138,6 +138,18 @@ def _hold_line(h: dict[str, Any] | None, now: float) -> str:
     return f"{word} until {_clock(h['until'], now)} ({format_duration(h['until'] - now)} more)"
 
 
+def _quiet_line(quiet: list[dict[str, Any]], now: float) -> str:
+    from ..adapters.quiet import WORDS
+
+    if not quiet:
+        return ""
+    parts = []
+    for q in quiet:
+        words = WORDS.get(q["source"], q["source"])
+        parts.append(words if q["until"] is None else f"{words} until {_clock(q['until'], now)}")
+    return f"quiet time: {', '.join(parts)} (cues wait)"
+
+
 def _show_status(r: dict[str, Any], as_json: bool) -> str:
     from ..control import format_duration
 
@@ -152,6 +164,9 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     hold = _hold_line(r.get("hold"), now)
     if hold:
         lines.append(f"  {hold}")
+    quiet = _quiet_line(r.get("quiet") or [], now)
+    if quiet:
+        lines.append(f"  {quiet}")
     names = {"typing": "typing", "mouse": "mouse", "active": "presence"}
     for trig, label in names.items():
         s = r["stretches"].get(trig)
@@ -167,7 +182,7 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     if due:
         for d in due:
             if d["not_before"] is None:
-                when = "held back until `mmctl resume`"
+                when = "held back until `mmctl resume`" if r.get("hold") else "held back while the quiet time lasts"
             else:
                 after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
                 when = f"at the next natural pause{after}, at the latest {_clock(d['at_latest'], now)}"

@@ -28,6 +28,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 NAMES = ("lock", "sleep", "dnd", "fullscreen", "camera", "microphone")
+# Each quiet time in a few words (logs, `mmctl status`); "hours" is the config's.
+WORDS = {
+    "lock": "screen locked",
+    "sleep": "going to sleep",
+    "dnd": "do not disturb",
+    "fullscreen": "a fullscreen window",
+    "camera": "camera in use",
+    "microphone": "microphone in use",
+    "hours": "quiet hours",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,7 +168,8 @@ class LockSource:
         self.start(lambda: None)
         self.wait_ready(3.0)
         self.stop()
-        logind = self.parts.get("logind", "logind: not reachable")
+        err = self._watches[0].error if self._watches else None
+        logind = self.parts.get("logind") or f"logind: not reachable ({err or 'no answer'})"
         saver = self.parts.get("screensaver", "no session bus")
         ok = logind == "logind LockedHint" or saver.startswith("ActiveChanged of")
         return Offer(ok, f"{logind}; screensaver: {saver}")
