@@ -168,6 +168,50 @@ def test_dnd_reads_dunst_paused_at_start(xvfb: str, session_bus: str, tmp_path: 
         dunst.stop()
 
 
+def test_dnd_follows_kde_style_inhibited(session_bus: str, tmp_path: Path) -> None:
+    from desktop import NotifyServer
+    from quiet_parts import dbus_send
+
+    server = NotifyServer(session_bus, tmp_path / "n.jsonl").start()
+    try:
+        src = DndSource({"DBUS_SESSION_BUS_ADDRESS": session_bus, "PATH": "/nonexistent"})
+        src.start(Changes())
+        try:
+            assert src.wait_ready()
+            assert not src.holding() and "kde" in src.parts
+
+            def inhibit(on: bool) -> None:
+                dbus_send(session_bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+                          "org.micromove.Test.SetInhibited", f"boolean:{'true' if on else 'false'}")  # fmt: skip
+
+            inhibit(True)
+            wait_for(src.holding, 5, "Inhibited true")
+            inhibit(False)
+            wait_for(lambda: not src.holding(), 5, "Inhibited false")
+        finally:
+            src.stop()
+    finally:
+        server.stop()
+
+
+def test_dnd_reads_a_restarted_notification_server_again(xvfb: str, session_bus: str, tmp_path: Path) -> None:
+    dunst = Dunst(xvfb, session_bus, tmp_path)
+    src = DndSource({"DBUS_SESSION_BUS_ADDRESS": session_bus, "PATH": "/nonexistent"})
+    src.start(Changes())
+    try:
+        assert src.wait_ready()
+        dunst.paused(True)
+        wait_for(src.holding, 5, "paused")
+        dunst.stop()  # the server goes away: its do-not-disturb with it
+        wait_for(lambda: not src.holding(), 5, "server gone")
+        dunst = Dunst(xvfb, session_bus, tmp_path)
+        dunst.paused(True)
+        wait_for(src.holding, 5, "the new server paused")
+    finally:
+        src.stop()
+        dunst.stop()
+
+
 def test_dnd_follows_gnome_show_banners_with_the_real_gsettings(tmp_path: Path) -> None:
     env = {**os.environ, **gsettings_env(tmp_path)}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
