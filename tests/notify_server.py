@@ -46,7 +46,14 @@ ERROR_TEXT = "test server refuses notifications"
 
 
 def serve(address: str, record: str, mode: str) -> int:
-    from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        MessageType,
+        new_error,
+        new_method_return,
+        new_signal,
+    )
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
 

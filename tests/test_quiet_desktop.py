@@ -114,6 +114,37 @@ def test_lock_follows_a_screensaver(session_bus: str, tmp_path: Path, name: str)
         saver.stop()
 
 
+def test_a_screensaver_that_quits_while_active_stops_holding(session_bus: str, tmp_path: Path) -> None:
+    saver = Screensaver(session_bus, "org.gnome.ScreenSaver")
+    env = {"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/none", "DBUS_SESSION_BUS_ADDRESS": session_bus}
+    src = LockSource(env)
+    src.start(Changes())
+    try:
+        assert src.wait_ready()
+        saver.active(True)
+        wait_for(src.holding, 5, "active")
+        saver.stop()  # gone while active (a crash, a logout)
+        wait_for(lambda: not src.holding(), 5, "no longer held by a screensaver that is gone")
+    finally:
+        src.stop()
+        saver.stop()
+
+
+def test_logind_that_goes_away_while_locked_stops_holding(session_bus: str) -> None:
+    with logind("7") as ld:
+        src = LockSource({"DBUS_SYSTEM_BUS_ADDRESS": ld.address, "DBUS_SESSION_BUS_ADDRESS": session_bus,
+                          "XDG_SESSION_ID": "7"})  # fmt: skip
+        src.start(Changes())
+        try:
+            assert src.wait_ready()
+            ld.lock(True)
+            wait_for(src.holding, 5, "locked")
+            ld.stop()
+            wait_for(lambda: not src.holding(), 5, "logind gone: no longer held")
+        finally:
+            src.stop()
+
+
 # ------------------------------------------------------------------ sleep
 def test_sleep_follows_prepare_for_sleep() -> None:
     with logind() as ld:

@@ -177,3 +177,49 @@ def test_simulate_applies_quiet_hours_on_its_virtual_clock(tmp_path: Path) -> No
     # Another start time of day: the same trace is outside the quiet hours.
     c = mmctl("simulate", trace, "--config", cfg, "--start", "2026-03-02T10:00", env=env)
     assert [json.loads(x)["t"] for x in c.stdout.splitlines()] == ta
+
+
+# ------------------------------------------------------------------ property: against minute-by-minute
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_minute = st.integers(0, 1439)
+
+
+@st.composite
+def _ranges(draw: st.DrawFn) -> list[tuple[int, int]]:
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        a = draw(_minute)
+        b = draw(st.integers(1, 1440).filter(lambda b, a=a: b % 1440 != a))
+        out.append((a, b))
+    return out
+
+
+def _covered(ranges: list[tuple[int, int]], m: int) -> bool:
+    """Is minute-of-day m inside a range (end excluded, past midnight when end <= start)?"""
+    for a, b in ranges:
+        if (a < b and a <= m < b) or (a >= b and (m >= a or m < b)):
+            return True
+    return False
+
+
+@settings(max_examples=200, deadline=None)
+@given(ranges=_ranges(), m=_minute)
+def test_until_agrees_with_minute_by_minute(ranges: list[tuple[int, int]], m: int) -> None:
+    texts = [f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in ranges]
+    with local_time_zone("UTC"):
+        q = QuietHours.parse(texts)
+        day0 = at("2026-03-02T00:00")
+        wall = day0 + m * 60
+        end = q.until(wall)
+        assert (end is not None) == _covered(ranges, m)
+        if end is not None:
+            k = int((end - day0) // 60)
+            assert all(_covered(ranges, j % 1440) for j in range(m, k))  # quiet all along
+            assert k - m >= 1440 or not _covered(ranges, k % 1440)  # and not just after
+        else:
+            nxt = q.next_start(wall)
+            assert nxt is not None and nxt > wall
+            k = int((nxt - day0) // 60)
+            assert _covered(ranges, k % 1440) and not any(_covered(ranges, j % 1440) for j in range(m, k))

@@ -110,6 +110,8 @@ class DndSource:
         watch.match(sender="org.freedesktop.DBus", interface="org.freedesktop.DBus", member="NameOwnerChanged",
                     arg0=NOTIFICATIONS)  # fmt: skip
         watch.match(path=XFCONF_PATH, interface=XFCONF, member="PropertyChanged", arg0=XFCE_CHANNEL)
+        watch.match(sender="org.freedesktop.DBus", interface="org.freedesktop.DBus", member="NameOwnerChanged",
+                    arg0=XFCONF)  # fmt: skip
         self._read_server(watch)
         self._read_xfce(watch)
 
@@ -146,6 +148,10 @@ class DndSource:
         elif member == "NameOwnerChanged" and len(msg.body) == 3 and msg.body[0] == NOTIFICATIONS:
             if watch is not None:
                 self._read_server(watch)  # a new server (or none): read it again
+        elif member == "NameOwnerChanged" and len(msg.body) == 3 and msg.body[0] == XFCONF:
+            self._set("xfce", False)
+            if watch is not None and msg.body[2]:
+                self._read_xfce(watch)
         elif member == "PropertyChanged" and iface == XFCONF and len(msg.body) == 3:
             channel, prop, v = msg.body
             if channel == XFCE_CHANNEL and prop == XFCE_PROP:

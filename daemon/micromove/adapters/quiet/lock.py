@@ -15,6 +15,7 @@ It holds while logind says locked or any screensaver says active.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -116,6 +117,8 @@ class LockSource:
             self.session = path
             watch.match(sender=LOGIND, path=path, interface="org.freedesktop.DBus.Properties",
                         member="PropertiesChanged")  # fmt: skip
+            watch.match(sender="org.freedesktop.DBus", interface="org.freedesktop.DBus",
+                        member="NameOwnerChanged", arg0=LOGIND)  # fmt: skip
             locked = watch.get_property(LOGIND, path, SESSION, "LockedHint")
         except CallFailed as exc:
             self.parts["logind"] = f"not watched: {exc}"
@@ -125,6 +128,13 @@ class LockSource:
 
     def _logind_signal(self, msg: Any) -> None:
         path, iface, member = signal_parts(msg)
+        if member == "NameOwnerChanged" and len(msg.body) == 3 and msg.body[0] == LOGIND:
+            self._set(logind=False)  # logind went away or restarted: read it again
+            watch = self._watches[0] if self._watches else None
+            if msg.body[2] and watch is not None and self.session is not None:
+                with contextlib.suppress(CallFailed):
+                    self._set(logind=bool(watch.get_property(LOGIND, self.session, SESSION, "LockedHint")))
+            return
         if member != "PropertiesChanged" or path != self.session:
             return
         hit, value = changed_property(msg, SESSION, "LockedHint")
@@ -139,6 +149,9 @@ class LockSource:
         found = []
         for iface in dict.fromkeys(i for _n, _p, i in SCREENSAVERS):
             watch.match(interface=iface, member="ActiveChanged")
+        for name in dict.fromkeys(n for n, _p, _i in SCREENSAVERS):
+            watch.match(sender="org.freedesktop.DBus", interface="org.freedesktop.DBus",
+                        member="NameOwnerChanged", arg0=name)  # fmt: skip
         for name, path, iface in SCREENSAVERS:
             try:
                 (active,) = watch.call(name, path, iface, "GetActive")
@@ -152,6 +165,12 @@ class LockSource:
 
     def _saver_signal(self, msg: Any) -> None:
         _path, iface, member = signal_parts(msg)
+        if member == "NameOwnerChanged" and len(msg.body) == 3 and not msg.body[2]:
+            # A screensaver that quits (or crashes) while active must not hold forever.
+            for name, _p, siface in SCREENSAVERS:
+                if name == msg.body[0]:
+                    self._set(saver=(siface, False))
+            return
         if member == "ActiveChanged" and len(msg.body) == 1 and isinstance(msg.body[0], bool):
             self._set(saver=(iface, msg.body[0]))
 
