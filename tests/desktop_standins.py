@@ -9,7 +9,8 @@ serves what micromove reads: Manager `GetSession(id)`, `GetUser(uid)`,
 `PrepareForSleep(b)`; the session's `LockedHint` (Get, GetAll,
 PropertiesChanged on the session's own path); the user's `Display`.
 `screensaver` owns a screensaver name (GNOME's, freedesktop's, ...) and serves
-`GetActive` and `ActiveChanged(b)`.
+`GetActive` and `ActiveChanged(b)`. `gnome-session` owns org.gnome.SessionManager
+and answers `IsInhibited(flags)` (the test sets the flags: `SetInhibited(u)`).
 
 Tests drive them with dbus-send on the interface org.micromove.Test at the
 same object: logind `SetLocked(b)` and `Sleep(b)` (emits PrepareForSleep),
@@ -131,9 +132,33 @@ def screensaver(address: str, name: str) -> None:
             conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"{iface}.{member}",)))
 
 
+def gnome_session(address: str) -> None:
+    """org.gnome.SessionManager's IsInhibited(flags): what GNOME (X11 or Wayland) tells of
+    applications keeping the screen on (flag 8: idle), as fullscreen video does."""
+    from jeepney import HeaderFields, MessageType, new_error, new_method_return
+    from jeepney.io.blocking import open_dbus_connection
+
+    conn = open_dbus_connection(bus=address)
+    _own(conn, "org.gnome.SessionManager")
+    flags = 0
+    while True:
+        msg = conn.receive()
+        if msg.header.message_type != MessageType.method_call:
+            continue
+        f = msg.header.fields
+        iface, member = f.get(HeaderFields.interface), f.get(HeaderFields.member)
+        if iface == "org.gnome.SessionManager" and member == "IsInhibited":
+            conn.send(new_method_return(msg, "b", (bool(flags & int(msg.body[0])),)))
+        elif iface == TEST and member == "SetInhibited":
+            flags = int(msg.body[0])
+            conn.send(new_method_return(msg))
+        else:
+            conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"{iface}.{member}",)))
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("role", choices=("logind", "screensaver"))
+    p.add_argument("role", choices=("logind", "screensaver", "gnome-session"))
     p.add_argument("--address", required=True)
     p.add_argument("--session-id", default="7")
     p.add_argument("--name", default="org.gnome.ScreenSaver", choices=sorted(SAVERS))
@@ -143,6 +168,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if a.role == "logind":
         logind(a.address, a.session_id)
+    elif a.role == "gnome-session":
+        gnome_session(a.address)
     else:
         screensaver(a.address, a.name)
     return 0

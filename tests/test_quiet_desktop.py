@@ -303,6 +303,28 @@ def test_fullscreen_follows_a_real_window_under_openbox(openbox: str) -> None:
         src.stop()
 
 
+def test_fullscreen_on_gnome_wayland_follows_the_session_managers_inhibitors(session_bus: str) -> None:
+    from quiet_parts import Standin, dbus_send
+
+    gs = Standin("gnome-session", session_bus)
+    try:
+        src = FullscreenSource({"DBUS_SESSION_BUS_ADDRESS": session_bus, "WAYLAND_DISPLAY": "wayland-0"})
+        src.start(Changes())
+        assert src.gnome and not src.holding()
+
+        def inhibit(flags: int) -> None:
+            dbus_send(session_bus, "org.gnome.SessionManager", "/org/gnome/SessionManager",
+                      "org.micromove.Test.SetInhibited", f"uint32:{flags}")  # fmt: skip
+
+        inhibit(8)  # idle: a fullscreen video, a presentation
+        assert src.holding()
+        inhibit(4)  # suspend only (a download): not a reason for quiet
+        assert not src.holding()
+        assert "GNOME session-manager inhibitors" in src.offer().detail
+    finally:
+        gs.stop()
+
+
 def test_fullscreen_without_a_display_never_holds() -> None:
     src = FullscreenSource({})
     src.start(Changes())

@@ -198,10 +198,7 @@ def _ranges(draw: st.DrawFn) -> list[tuple[int, int]]:
 
 def _covered(ranges: list[tuple[int, int]], m: int) -> bool:
     """Is minute-of-day m inside a range (end excluded, past midnight when end <= start)?"""
-    for a, b in ranges:
-        if (a < b and a <= m < b) or (a >= b and (m >= a or m < b)):
-            return True
-    return False
+    return any((a < b and a <= m < b) or (a >= b and (m >= a or m < b)) for a, b in ranges)
 
 
 @settings(max_examples=200, deadline=None)
