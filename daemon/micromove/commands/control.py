@@ -27,14 +27,18 @@ DURATION_HELP = "how long: 30s, 10m, 1h, 1h30m, 2d (at most 7 days)"
 _HELP = {
     "status": (
         "Show what the running daemon is doing: since when, the input backend, the current typing, "
-        "mouse and presence stretches, cues due and when they go out, pause or snooze, the "
+        "mouse and presence stretches, cues due and when they go out, pause or snooze, the quiet "
+        "times holding now (screen locked, do not disturb, fullscreen, camera, quiet hours, ...), the "
         "progression week and active regions, today's counts.",
     ),
     "pause": (
         "Stop cueing (counting goes on) until `mmctl resume`, or for DURATION. The pause is kept "
         "in the database: it survives a restart of the daemon.",
     ),
-    "resume": ("End a pause or a snooze: what it held back goes out at the next natural pause.",),
+    "resume": (
+        "End a pause or a snooze: what it held back goes out at the next natural pause "
+        "(a quiet time, such as a locked screen, still holds until it ends).",
+    ),
     "snooze": (
         "Push back what is due: no cue for DURATION (default 10m); then what is due goes out at "
         "the next natural pause.",
