@@ -51,7 +51,13 @@ class Switch:
 
 
 def harness(tmp: Path, *sources: Switch, end: float = 200.0, **kw: object) -> Harness:
-    h = Harness(tmp, end=START + end, quiet=lambda session, wake: QuietWatch(session, wake, list(sources)), **kw)
+    """The daemon wired as `mmctl run` wires it: the service, then the quiet-time sources
+    (holding through the service)."""
+    from micromove.commands.run import wire
+
+    h = Harness(tmp, end=START + end, **kw)
+    h.service = wire(h.daemon, h.store, h.notifier, None)  # type: ignore[attr-defined]
+    h.daemon.add_quiet(QuietWatch(h.daemon.session, h.waker.wake, list(sources), holds=h.service))  # type: ignore[attr-defined]
     for s in sources:
         s.clock = h.clock.now
     return h
@@ -132,14 +138,13 @@ def test_checked_source_off_costs_nothing_and_delivers_as_usual(tmp_path: Path) 
 
 def test_resume_lifts_the_persons_pause_but_not_a_quiet_time(tmp_path: Path) -> None:
     lock = Switch("lock", event_driven=True)
-    h = harness(tmp_path, lock, control_socket=None)
-    h.daemon.control = None
+    h = harness(tmp_path, lock)
 
     def pause() -> None:
-        h.daemon.session.hold("pause", None, h.clock.now())
+        h.service.pause(None, h.clock.now())  # type: ignore[attr-defined]
 
     def resume() -> None:
-        h.daemon.session.release("pause", h.clock.now())
+        h.service.resume(h.clock.now())  # type: ignore[attr-defined]
 
     h.at(2, pause)
     h.at(3, lambda: lock.set(True))
@@ -153,17 +158,27 @@ def test_resume_lifts_the_persons_pause_but_not_a_quiet_time(tmp_path: Path) -> 
 
 
 def test_status_names_the_quiet_times_holding(tmp_path: Path) -> None:
-    from micromove.control import Controller
+    from micromove.control.protocol import reply_for
 
     lock = Switch("lock", event_driven=True)
-    h = harness(tmp_path, lock)
+    cfg = short_config('quiet:\n  hours: ["00:00-24:00"]\n')
+    h = harness(tmp_path, lock, cfg=cfg)
     seen: list[object] = []
+
+    def look() -> None:
+        seen.append(reply_for(h.service.status(h.clock.now()))["quiet"])  # type: ignore[attr-defined]
+
     h.at(5, lambda: lock.set(True))
-    h.at(6, lambda: seen.append(Controller(h.daemon, None).status(h.clock.now())["quiet"]))
+    h.at(6, look)
     h.at(8, lambda: lock.set(False))
-    h.at(9, lambda: seen.append(Controller(h.daemon, None).status(h.clock.now())["quiet"]))
+    h.at(9, look)
     assert h.run() == 0
-    assert seen == [[{"source": "lock", "until": None}], []]
+    hours_until = seen[0][0]["until"]  # type: ignore[index]
+    assert isinstance(hours_until, float) and hours_until > h.clock.wall()
+    assert seen == [
+        [{"source": "hours", "until": hours_until}, {"source": "lock", "until": None}],
+        [{"source": "hours", "until": hours_until}],
+    ]
 
 
 def test_quiet_time_logged_with_what_not_who(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -177,7 +192,7 @@ def test_quiet_time_logged_with_what_not_who(tmp_path: Path, caplog: pytest.LogC
     with caplog.at_level(logging.INFO, logger="micromove"):
         assert h.run() == 0
     text = "\n".join(r.getMessage() for r in caplog.records)
-    assert "quiet time: camera in use: cues wait" in text
+    assert "quiet time: camera in use: cues wait" in text, text
     assert "quiet time over (was: camera in use)" in text
     assert sent_at(h) == [27.0]
 

@@ -165,7 +165,7 @@ def test_cue_held_while_quiet_and_sent_at_the_first_pause_after(
     quiet = json.loads(status.stdout)["quiet"]
     assert quiet == [{"source": p.source, "until": None}]
     text = mmctl("status", env=env, timeout=30).stdout
-    assert "quiet time: " in text and "(cues wait)" in text and "held back while the quiet time lasts" in text, text
+    assert "  holds:     quiet time: " in text and "held back until the end of quiet time: " in text, text
     time.sleep(1.0)
     assert deliveries(home) == []  # nothing while it holds, even after the pause
     p.off()

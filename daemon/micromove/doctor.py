@@ -127,8 +127,9 @@ def _mode(p: Path) -> int:
 def check_database(db: Path, default: bool) -> list[Check]:
     import sqlite3
 
-    from .adapters.store import SCHEMA_VERSION, open_readonly
+    from .adapters.store import SCHEMA_VERSION
     from .errors import StoreError
+    from .report import readmodel
 
     out: list[Check] = []
     folder = db.parent
@@ -150,22 +151,18 @@ def check_database(db: Path, default: bool) -> list[Check]:
         )
     aside = "stop micromove and start it again: it moves the damaged file aside (kept, renamed .corrupt-...) and starts a new one"
     try:
-        conn = open_readonly(db)
+        conn = readmodel.open_db(db)
     except StoreError as exc:
         fix = "upgrade micromove" if "newer" in str(exc) else aside
         out.append(Check("database", PROBLEM, str(exc), fix))
         return out
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        rows = conn.execute("PRAGMA quick_check").fetchall()
+        version, rows, days = readmodel.health(conn)
         if rows != [("ok",)]:
             first = str(rows[0][0]) if rows else "no answer"
             out.append(Check("database", PROBLEM, f"{db} is damaged (quick_check: {first})", aside))
             return out
         size = sum(p.stat().st_size for p in (db, Path(f"{db}-wal")) if p.exists())
-        days = 0
-        if version:
-            days = conn.execute("SELECT count(DISTINCT minute / 1440) FROM activity").fetchone()[0]
     except sqlite3.Error as exc:
         out.append(Check("database", PROBLEM, f"{db}: {exc}", aside))
         return out

@@ -25,7 +25,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .adapters.quiet import NAMES, QuietSource, make
 
@@ -36,15 +36,26 @@ if TYPE_CHECKING:
 log = logging.getLogger("micromove")
 
 
+class HoldPort(Protocol):
+    """Where the holds go (service.Service): "quiet.<source>", until a wall time or None."""
+
+    def hold(self, name: str, until: float | None, now: float) -> None: ...
+    def release(self, name: str, now: float) -> None: ...
+
+
 class QuietWatch:
+    """A loop hook (start, on_pass, next_deadline, stop), plus `before_pass`."""
+
     def __init__(
         self,
         session: Session,
         wake: Callable[[], None],
         sources: list[QuietSource] | None = None,
+        holds: HoldPort | None = None,
     ) -> None:
         self.session = session
         self.wake = wake
+        self.holds_port: HoldPort = holds if holds is not None else _SessionHolds(session)
         self.sources: list[QuietSource] = sources if sources is not None else []
         self._flag = threading.Event()
         self._checked_at: float | None = None  # last input time at the latest check
@@ -52,7 +63,12 @@ class QuietWatch:
 
     @classmethod
     def from_config(
-        cls, config: Config, session: Session, wake: Callable[[], None], env: Mapping[str, str] | None = None
+        cls,
+        config: Config,
+        session: Session,
+        wake: Callable[[], None],
+        env: Mapping[str, str] | None = None,
+        holds: HoldPort | None = None,
     ) -> QuietWatch:
         env = os.environ if env is None else env
         sources = []
@@ -63,10 +79,10 @@ class QuietWatch:
                 sources.append(make(name, env))
             except Exception as exc:  # noqa: BLE001 - a source that cannot load is just off
                 log.warning("quiet time %s off: %s: %s", name, type(exc).__name__, exc)
-        return cls(session, wake, sources)
+        return cls(session, wake, sources, holds)
 
     # ------------------------------------------------------------ life
-    def start(self) -> None:
+    def start(self, now: float | None = None) -> None:
         for src in self.sources:
             try:
                 src.start(self.changed)
@@ -81,6 +97,9 @@ class QuietWatch:
                 src.stop()
             except Exception as exc:  # noqa: BLE001
                 log.debug("quiet: stopping %s: %s", src.name, exc)
+
+    def on_pass(self, now: float) -> None:
+        """Everything happens in before_pass (it must come before the engine decides)."""
 
     def changed(self) -> None:
         """From any thread: some event-driven source flipped."""
@@ -98,7 +117,7 @@ class QuietWatch:
         have = {s.name for s in self.sources}
         new = [n for n in NAMES if n in want and n not in have]
         if new:
-            fresh = QuietWatch.from_config(config, self.session, self.wake, env)
+            fresh = QuietWatch.from_config(config, self.session, self.wake, env, self.holds_port)
             for src in fresh.sources:
                 if src.name in new:
                     self.sources.append(src)
@@ -171,9 +190,22 @@ class QuietWatch:
         name = f"quiet.{src.name}"
         if holds and src.name not in self._holding:
             self._holding.add(src.name)
-            self.session.hold(name, None, t)
+            self.holds_port.hold(name, None, t)
             log.info("quiet time: %s: cues wait", src.what)
         elif not holds and src.name in self._holding:
             self._holding.discard(src.name)
-            self.session.release(name, t)
+            self.holds_port.release(name, t)
             log.info("quiet time over (was: %s)", src.what)
+
+
+class _SessionHolds:
+    """Holds straight on the session's engine (tests, and wherever no service runs)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def hold(self, name: str, until: float | None, now: float) -> None:
+        self.session.hold(name, None if until is None else until - self.session.wall_offset, now)
+
+    def release(self, name: str, now: float) -> None:
+        self.session.release(name, now)

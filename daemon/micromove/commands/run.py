@@ -48,6 +48,36 @@ def _thread_excepthook(log: Any) -> Any:
     return hook
 
 
+def wire(daemon: Any, store: Any, notifier: Any, socket_path: Any) -> Any:
+    """The one wiring point of the service: it gets its ports (the session
+    with its engine, the store, the notifier, the clock) and runs as one of
+    the loop's hooks; the control socket's endpoint (when `socket_path` is
+    given) hands it the requests through the daemon's inbox."""
+    from ..control.server import ControlEndpoint
+    from ..report import readmodel
+    from ..service import DaemonInfo, Service
+
+    db = getattr(store, "path", None)
+    service = Service(
+        daemon.session,
+        store,
+        notifier,
+        daemon.clock,
+        wake=daemon.waker.wake,
+        info=DaemonInfo(
+            backend=getattr(daemon.source, "name", "?"),
+            db=db,
+            socket=socket_path,
+            in_flight=daemon.in_flight,
+        ),
+        last_checkin=(lambda: readmodel.last_checkin_time(db)) if db is not None else (lambda: None),
+    )
+    daemon.add_hook(service)
+    if socket_path is not None:
+        daemon.add_hook(ControlEndpoint(socket_path, service, daemon.inbox, today=readmodel.today_figures))
+    return service
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import __version__, logsetup, paths
     from ..adapters.inputs import InputError
@@ -89,9 +119,9 @@ def run(args: argparse.Namespace) -> int:
             notifier=notifier,
             waker=waker,
             reload=lambda: _load(args),
-            control_socket=paths.socket_path(),
-            quiet=lambda session, wake: QuietWatch.from_config(cfg, session, wake),
         )
+        service = wire(daemon, store, notifier, paths.socket_path())
+        daemon.add_quiet(QuietWatch.from_config(cfg, daemon.session, waker.wake, holds=service))
         signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))
         signal.signal(signal.SIGINT, lambda *_: daemon.request_stop("SIGINT"))

@@ -16,10 +16,11 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Protocol
 
 from ..config import Config
+from ..timefmt import local_date, next_local_midnight
 from . import progression
 from .confirm import Confirmations
 from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
@@ -67,16 +68,6 @@ def _hours_of(config: Config) -> QuietHours | None:
     return QuietHours.parse(config.quiet_hours)
 
 
-def local_date(wall: float) -> date:
-    return datetime.fromtimestamp(wall).date()
-
-
-def next_local_midnight(wall: float) -> float:
-    """UTC epoch seconds of the next local midnight after `wall` (DST-aware)."""
-    d = local_date(wall) + timedelta(days=1)
-    return datetime(d.year, d.month, d.day).timestamp()
-
-
 class Session:
     def __init__(
         self,
@@ -105,6 +96,7 @@ class Session:
         # Quiet hours (config quiet.hours): the next engine time to look at them.
         self._hours = _hours_of(config)
         self._hours_t = math.inf
+        self._hours_since: float | None = None
         # trigger -> (engine start, wall start) of an open stretch that began
         # before a clock change: it keeps the wall start it had (one row, and
         # its wall length is its engine length, never negative).
@@ -231,6 +223,13 @@ class Session:
     def release(self, name: str, t: float) -> None:
         self.engine.release(name, t)
 
+    def own_holds(self) -> dict[str, tuple[float, float | None]]:
+        """The holds the session sets itself (quiet hours): name -> (since, until), engine time."""
+        until = self.engine.holds().get("quiet.hours", -math.inf)
+        if until == -math.inf or self._hours_since is None:
+            return {}
+        return {"quiet.hours": (self._hours_since, until)}
+
     def holds_at(self, t: float) -> dict[str, float | None]:
         """The holds in force at `t`: name -> until (None: until released), sorted by name."""
         return {n: u for n, u in sorted(self.engine.holds().items()) if u is None or u > t}
@@ -242,6 +241,7 @@ class Session:
         """Hold "quiet.hours" if `t` is inside them; note when to look again."""
         hours = self._hours
         if not hours:
+            self._hours_since = None
             self.engine.release("quiet.hours", t)
             self._hours_t = math.inf
             return
@@ -251,9 +251,14 @@ class Session:
             until = end - self.wall_offset
             if self.holds_at(t).get("quiet.hours") != until:
                 log.info("quiet hours until %s: cues wait", datetime.fromtimestamp(end).strftime("%H:%M"))
+                if self._hours_since is None:
+                    self._hours_since = t
             self.engine.hold("quiet.hours", until, t)
             self._hours_t = until
         else:
+            if self._hours_since is not None:
+                log.info("quiet hours over")
+            self._hours_since = None
             self.engine.release("quiet.hours", t)
             nxt = hours.next_start(wall)
             self._hours_t = math.inf if nxt is None else nxt - self.wall_offset
