@@ -400,3 +400,38 @@ def test_doctor_says_which_sources_this_desktop_offers(xvfb: str, session_bus: s
     }  # fmt: skip
     assert checks["quiet hours"]["detail"] == "22:00-07:00"
     assert all(c["status"] != "problem" for n, c in checks.items() if n.startswith("quiet"))
+
+
+def test_malformed_signals_change_nothing_and_stop_nothing(session_bus: str, tmp_path: Path) -> None:
+    import subprocess
+
+    from desktop import need
+
+    saver = Screensaver(session_bus, "org.gnome.ScreenSaver")
+    env = {"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/none", "DBUS_SESSION_BUS_ADDRESS": session_bus}
+    src = LockSource(env)
+    dnd = DndSource({"DBUS_SESSION_BUS_ADDRESS": session_bus, "PATH": "/nonexistent"})
+    src.start(Changes())
+    dnd.start(Changes())
+    try:
+        assert src.wait_ready() and dnd.wait_ready()
+
+        def emit(path: str, member: str, *args: str) -> None:
+            r = subprocess.run([need("dbus-send"), f"--bus={session_bus}", "--type=signal", path, member, *args],
+                               capture_output=True, text=True, timeout=10, check=False)  # fmt: skip
+            assert r.returncode == 0, r.stderr
+
+        emit("/org/gnome/ScreenSaver", "org.gnome.ScreenSaver.ActiveChanged", "string:yes")
+        emit("/org/gnome/ScreenSaver", "org.gnome.ScreenSaver.ActiveChanged", "boolean:true", "boolean:true")
+        emit("/org/freedesktop/Notifications", "org.freedesktop.DBus.Properties.PropertiesChanged",
+             "string:org.dunstproject.cmd0", "dict:string:string:paused,yes", "array:string:")  # fmt: skip
+        emit("/org/freedesktop/Notifications", "org.freedesktop.DBus.Properties.PropertiesChanged", "int32:7")
+        emit("/org/xfce/Xfconf", "org.xfce.Xfconf.PropertyChanged", "string:xfce4-notifyd", "string:/do-not-disturb")
+        # Nothing held, and both still listen: a well-formed signal is still seen.
+        saver.active(True)
+        wait_for(src.holding, 5, "a real ActiveChanged after the bad ones")
+        assert not dnd.holding()
+    finally:
+        src.stop()
+        dnd.stop()
+        saver.stop()
