@@ -29,6 +29,7 @@ from quiet_parts import (
     FullscreenWindow,
     Openbox,
     VideoUser,
+    Xfconfd,
     gsettings_env,
     gsettings_set_banners,
     logind,
@@ -108,6 +109,18 @@ def part(request: pytest.FixtureRequest, xvfb_module: str, server_factory: Any, 
             env = {"DBUS_SYSTEM_BUS_ADDRESS": ld.address, "XDG_SESSION_ID": "7"}
             yield Part("lock", "screen locked", lambda: ld.lock(True), lambda: ld.lock(False), env, True), bus
         return
+    if kind == "sleep":
+        with logind("7") as ld:
+            env = {"DBUS_SYSTEM_BUS_ADDRESS": ld.address, "XDG_SESSION_ID": "7"}
+            yield Part("sleep", "going to sleep", lambda: ld.sleep(True), lambda: ld.sleep(False), env, True), bus
+        return
+    if kind == "dnd-xfce":
+        xf = Xfconfd(bus, home)
+        try:
+            yield Part("dnd", "do not disturb is on", lambda: xf.dnd(True), lambda: xf.dnd(False), {}, True), bus
+        finally:
+            xf.stop()
+        return
     if kind == "dnd-gnome":
         env = gsettings_env(home)
         yield Part("dnd", "do not disturb is on", lambda: gsettings_set_banners(env, False),
@@ -140,7 +153,9 @@ def no_other_source(home: Path) -> dict[str, str]:
     return {"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={home}/no-system-bus"}
 
 
-@pytest.mark.parametrize("part", ["lock", "dnd-dunst", "dnd-gnome", "fullscreen", "camera"], indirect=True)
+@pytest.mark.parametrize(
+    "part", ["lock", "sleep", "dnd-dunst", "dnd-xfce", "dnd-gnome", "fullscreen", "camera"], indirect=True
+)
 def test_cue_held_while_quiet_and_sent_at_the_first_pause_after(
     part: tuple[Part, str], xvfb_module: str, home: Path, runs: list[Run]
 ) -> None:
