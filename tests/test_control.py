@@ -1,7 +1,7 @@
 """Control of the running daemon (issue 5 items 2-4): `mmctl status | pause | resume |
 snooze | done`, "likely done", the weekly check-in reminder.
 
-Unit tests drive the real Session, Store and Controller on synthetic times (fakes
+Unit tests drive the real Session, Store and Service on synthetic times (fakes
 only behind the project's interfaces: clock, input source, notifier). Live tests
 run the real `mmctl run` on a real desktop (Xvfb, xdotool, a private session bus,
 the project's notification server) and the real `mmctl` client in subprocesses.
@@ -36,6 +36,7 @@ from desktop import (  # noqa: F401
     xvfb_fixture,
 )
 from fakes import WALL0, FakeClock, FakeSource
+from fakes import FakeNotifier as Notifier
 from micromove import config as config_mod
 from micromove.adapters.store import Store
 from micromove.commands.run import wire
@@ -321,16 +322,6 @@ def test_simulate_db_records_likely_done(tmp_path: Path) -> None:
 
 
 # ====================================================================== check-in reminder
-class Notifier:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.ok = True
-
-    def submit(self, title: str, body: str, on_result: Any) -> None:
-        self.sent.append((title, body))
-        on_result(self.ok, None if self.ok else "no server")
-
-
 @pytest.fixture(name="loop")
 def loop_fixture(tmp_path: Path) -> Iterator[Any]:
     """A real Daemon (real Session, Store, Service) on a fake clock, driven pass by pass."""
@@ -595,7 +586,8 @@ def test_status_shows_the_running_daemon(live: Live) -> None:
     assert mode == 0o600 and live.socket.parent.stat().st_mode & 0o777 == 0o700
     st = live.status()
     assert st["running"] is True and st["pid"] == live.proc.pid  # type: ignore[union-attr]
-    assert "x11" in st["backend"]
+    assert "x11" in st["backend"] and st["input_quality"] == "counts"  # from the backend registry
+    assert st["holds"] == []
     assert st["stretches"]["typing"] is None
     assert st["hold"] is None and st["due"] == []
     assert st["progression"]["regions"] == list(catalog.REGIONS)  # progression off: all

@@ -106,3 +106,39 @@ def test_no_module_is_over_700_lines() -> None:
     long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}  # fmt: skip
     assert not long, long
+
+
+# The leaf modules the core may lean on: no I/O, no clock, nothing of their own to import.
+CORE_MAY_USE = {"micromove.timefmt", "micromove.errors"}
+
+
+def _runtime_imports(path: Path, module: str) -> set[str]:
+    """What a module imports when it runs: everything but what sits under `if TYPE_CHECKING:`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            skip |= {id(n) for n in ast.walk(node)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found.add(_resolve(module, path.name == "__init__.py", node.level, node.module or ""))
+    return found
+
+
+def test_the_core_uses_only_the_standard_library_itself_and_leaf_helpers() -> None:
+    mods = _modules()
+    core = {m: p for m, p in mods.items() if m.startswith("micromove.core.")}
+    assert "micromove.core.session" in core and "micromove.core.engine" in core
+    import sys
+
+    for mod, path in core.items():
+        for name in _runtime_imports(path, mod):
+            top = name.split(".")[0]
+            if top == "__future__" or top in sys.stdlib_module_names:
+                continue
+            assert name.startswith("micromove.core") or name in CORE_MAY_USE, f"{mod} imports {name}"

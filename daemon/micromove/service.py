@@ -92,6 +92,7 @@ class DaemonInfo:
     """Facts about the running daemon that status shows."""
 
     backend: str = "?"
+    quality: str | None = None  # the backend's data quality: "counts" or "presence"
     db: Path | None = None
     socket: Path | None = None
     in_flight: Container[int | None] = ()  # delivery ids the notifier has not answered yet
@@ -183,6 +184,7 @@ class Status:
     since: float
     now: float
     backend: str
+    input_quality: str | None
     config: str
     db: str | None
     socket: str | None
@@ -460,6 +462,7 @@ class Service:
             since=round(self.started_wall, 3),
             now=round(wall, 3),
             backend=info.backend,
+            input_quality=info.quality,
             config=str(cfg.source),
             db=str(info.db) if info.db is not None else None,
             socket=str(info.socket) if info.socket is not None else None,

@@ -48,7 +48,7 @@ def _thread_excepthook(log: Any) -> Any:
     return hook
 
 
-def wire(daemon: Any, store: Any, notifier: Any, socket_path: Any) -> Any:
+def wire(daemon: Any, store: Any, notifier: Any, socket_path: Any, quality: str | None = None) -> Any:
     """The one wiring point of the service: it gets its ports (the session
     with its engine, the store, the notifier, the clock) and runs as one of
     the loop's hooks; the control socket's endpoint (when `socket_path` is
@@ -66,6 +66,7 @@ def wire(daemon: Any, store: Any, notifier: Any, socket_path: Any) -> Any:
         wake=daemon.waker.wake,
         info=DaemonInfo(
             backend=getattr(daemon.source, "name", "?"),
+            quality=quality,
             db=db,
             socket=socket_path,
             in_flight=daemon.in_flight,
@@ -81,7 +82,7 @@ def wire(daemon: Any, store: Any, notifier: Any, socket_path: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     from .. import __version__, logsetup, paths
     from ..adapters.inputs import InputError
-    from ..adapters.inputs import select as select_input
+    from ..adapters.inputs.registry import choose
     from ..daemon import AlreadyRunning, Daemon, Waker, acquire_lock, release_lock
     from ..errors import StoreError, UsageError
 
@@ -100,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         log.info("config: %s", cfg.source)
         log.info("database: %s", db)
         try:
-            source = select_input(cfg.input_backend)
+            backend = choose(cfg.input_backend)
+            source = backend.create(os.environ, sys.platform)
         except InputError as exc:
             log.error("cannot watch input: %s", exc)
             return 1
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             waker=waker,
             reload=lambda: _load(args),
         )
-        service = wire(daemon, store, notifier, paths.socket_path())
+        service = wire(daemon, store, notifier, paths.socket_path(), quality=backend.quality)
         daemon.add_quiet(QuietWatch.from_config(cfg, daemon.session, waker.wake, holds=service))
         signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))

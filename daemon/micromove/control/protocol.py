@@ -272,6 +272,7 @@ def status_json(s: Status) -> dict[str, Any]:
         "since": s.since,
         "now": s.now,
         "backend": s.backend,
+        "input_quality": s.input_quality,
         "config": s.config,
         "db": s.db,
         "socket": s.socket,

@@ -17,14 +17,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..config import Config
 from ..timefmt import local_date, next_local_midnight
 from . import progression
 from .confirm import Confirmations
 from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
 from .quiet_hours import QuietHours
+
+if TYPE_CHECKING:
+    from ..config import Config  # a config comes in; the core never reads one
 
 log = logging.getLogger("micromove")
 
