@@ -8,8 +8,8 @@ Checked once at each cue decision:
   is used by its own user's programs;
 - microphone: an ALSA capture substream is running
   (`/proc/asound/card*/pcm*c/sub*/status` reads `state: RUNNING`); this
-  also covers PulseAudio and PipeWire, which hold the device open while
-  anyone records.
+  also covers PulseAudio and PipeWire, which run the device while something
+  records (and suspend it a few seconds after).
 `root` is the file system root to look under (tests may point it elsewhere).
 """
 
