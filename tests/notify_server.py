@@ -16,6 +16,9 @@ Modes:
     hang-all  owns the name and then reads nothing and answers nothing
               (a frozen server)
 
+Like KDE's server it has the property `Inhibited` (do not disturb), with
+PropertiesChanged; `org.micromove.Test.SetInhibited(b)` on its object sets it.
+
 It exits non-zero with a message on stderr when the name is already owned.
 SIGTERM ends it; the bus then releases the name.
 """
@@ -32,6 +35,7 @@ from typing import Any
 
 NAME = "org.freedesktop.Notifications"
 PATH = "/org/freedesktop/Notifications"
+PROPS = "org.freedesktop.DBus.Properties"
 SERVER_NAME = "micromove-test-server"
 SERVER_VENDOR = "micromove"
 SERVER_VERSION = "1.0"
@@ -42,7 +46,14 @@ ERROR_TEXT = "test server refuses notifications"
 
 
 def serve(address: str, record: str, mode: str) -> int:
-    from jeepney import HeaderFields, MessageType, new_error, new_method_return
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        MessageType,
+        new_error,
+        new_method_return,
+        new_signal,
+    )
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
 
@@ -57,6 +68,7 @@ def serve(address: str, record: str, mode: str) -> int:
             time.sleep(3600)
 
     ids = itertools.count(1)
+    inhibited = False  # KDE's do-not-disturb property (org.micromove.Test.SetInhibited(b) sets it)
     with open(record, "a", encoding="utf-8") as out:
         while True:
             msg = conn.receive()
@@ -67,10 +79,24 @@ def serve(address: str, record: str, mode: str) -> int:
                 conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownObject"))
                 continue
             member = fields.get(HeaderFields.member)
+            iface = fields.get(HeaderFields.interface)
             answer: Any
-            if member == "Notify":
-                app_name, _replaces, _icon, summary, body, _actions, _hints, expire = msg.body
+            if iface == PROPS and member == "Get" and tuple(msg.body) == (NAME, "Inhibited"):
+                answer = new_method_return(msg, "v", (("b", inhibited),))
+            elif iface == PROPS and member == "GetAll" and tuple(msg.body) == (NAME,):
+                answer = new_method_return(msg, "a{sv}", ({"Inhibited": ("b", inhibited)},))
+            elif iface == PROPS:
+                answer = new_error(msg, "org.freedesktop.DBus.Error.UnknownProperty")
+            elif iface == "org.micromove.Test" and member == "SetInhibited":
+                inhibited = bool(msg.body[0])
+                conn.send(new_method_return(msg))
+                answer = new_signal(DBusAddress(PATH, interface=PROPS), "PropertiesChanged", "sa{sv}as",
+                                    (NAME, {"Inhibited": ("b", inhibited)}, []))  # fmt: skip
+            elif member == "Notify":
+                app_name, _replaces, _icon, summary, body, _actions, hints, expire = msg.body
+                urgency = hints.get("urgency") if isinstance(hints, dict) else None
                 line = {
+                    "urgency": urgency[1] if isinstance(urgency, tuple) else None,
                     "t": time.time(),
                     "app_name": app_name,
                     "summary": summary,

@@ -202,12 +202,12 @@ def test_mmctl_status_lists_the_holds_in_force_by_name(rig: Rig) -> None:
     rig.type(t0, t0 + 5)
     rig.at(t0 + 8)
     text = _show_status(ep.execute(protocol.Request("status"), t0 + 8), False)
-    assert "  holds:     quiet.lock (until it ends)\n" in text
-    assert "held back until the end of quiet.lock" in text
+    assert "  holds:     quiet time: screen locked (until it ends)\n" in text
+    assert "held back until the end of quiet time: screen locked" in text
     ep.execute(protocol.Request("pause"), t0 + 8)
     text = _show_status(ep.execute(protocol.Request("status"), t0 + 8), False)
-    assert "  holds:     pause (until `mmctl resume`), quiet.lock (until it ends)\n" in text
-    assert "held back until `mmctl resume` and the end of quiet.lock" in text
+    assert "  holds:     pause (until `mmctl resume`), quiet time: screen locked (until it ends)\n" in text
+    assert "held back until `mmctl resume` and the end of quiet time: screen locked" in text
     ep.execute(protocol.Request("resume"), t0 + 8)
     rig.svc.release("quiet.lock", t0 + 8)
     text = _show_status(ep.execute(protocol.Request("status"), t0 + 8), False)

@@ -17,6 +17,8 @@ from typing import Any
 from .core import catalog
 from .core.engine import CueRule, EngineConfig
 
+# Quiet-time sources (the `quiet` section's switches); "hours" is the list of ranges.
+QUIET_SOURCES = ("lock", "sleep", "dnd", "fullscreen", "camera", "microphone")
 
 def backends() -> tuple[str, ...]:
     """What input.backend accepts: auto and every backend in the input registry."""
@@ -50,6 +52,10 @@ class Config:
     input_backend: str = "auto"
     # Weekly self-check reminder (`mmctl checkin`).
     checkin_reminder: bool = True
+    # Quiet times: the sources switched off (every source is on by default)
+    # and the quiet hours ("HH:MM-HH:MM" local-time ranges).
+    quiet_off: frozenset[str] = frozenset()
+    quiet_hours: tuple[str, ...] = ()
     cues: Mapping[str, CueSettings] = field(default_factory=_default_cues)
     source: str = "built-in defaults"
 
@@ -68,6 +74,10 @@ class Config:
             cues=rules,
         )
 
+    def quiet_on(self, source: str) -> bool:
+        """Is the quiet-time source `source` switched on?"""
+        return source not in self.quiet_off
+
     def as_dict(self) -> dict[str, Any]:
         """The nested mapping a YAML file with these values would hold."""
         return {
@@ -77,6 +87,10 @@ class Config:
             "progression": {"enabled": self.progression_enabled},
             "input": {"backend": self.input_backend},
             "checkin": {"reminder": self.checkin_reminder},
+            "quiet": {
+                **{name: name not in self.quiet_off for name in QUIET_SOURCES},
+                "hours": list(self.quiet_hours),
+            },
             "cues": {
                 cue_id: {"enabled": s.enabled, "every_min": s.every_min, "trigger": s.trigger}
                 for cue_id, s in self.cues.items()
@@ -131,7 +145,7 @@ _NUMBER_RULES: dict[str, tuple[str, str]] = {
     "notify.min_gap_s": (">=0", "must be 0 or more"),
     "notify.timeout_s": ("(0,3]", "must be greater than 0 and at most 3"),
 }
-_BOOL_KEYS = ("progression.enabled", "checkin.reminder")
+_BOOL_KEYS = ("progression.enabled", "checkin.reminder", *(f"quiet.{n}" for n in QUIET_SOURCES))
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "pause": ("min_s", "max_defer_s"),
     "activity": ("break_s",),
@@ -139,6 +153,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "progression": ("enabled",),
     "input": ("backend",),
     "checkin": ("reminder",),
+    "quiet": (*QUIET_SOURCES, "hours"),
     "cues": (),
 }
 _CUE_KEYS = ("enabled", "every_min", "trigger")
@@ -251,6 +266,12 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
             if fk.value not in _SCHEMA[section]:
                 err(fk, fpath, "unknown key" + _suggest(fk.value, _SCHEMA[section]))
                 continue
+            if fpath == "quiet.hours":
+                hours = _quiet_hours(fv, scalar, err)
+                if hours is not None:
+                    values[fpath] = hours
+                    origins[fpath] = f"{source}:{fv.start_mark.line + 1}"
+                continue
             v = scalar(fv)
             if fpath in _NUMBER_RULES:
                 rule, msg = _NUMBER_RULES[fpath]
@@ -301,10 +322,46 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
         progression_enabled=values.get("progression.enabled", d.progression_enabled),
         input_backend=values.get("input.backend", d.input_backend),
         checkin_reminder=values.get("checkin.reminder", d.checkin_reminder),
+        quiet_off=frozenset(n for n in QUIET_SOURCES if values.get(f"quiet.{n}", True) is False),
+        quiet_hours=tuple(values.get("quiet.hours", d.quiet_hours)),
         cues=MappingProxyType(cues),
         source=source,
     )
     return cfg, origins
+
+
+def _quiet_hours(node: Any, scalar: Callable[[Any], Any], err: Callable[[Any, str, str], None]) -> tuple[str, ...] | None:
+    """quiet.hours: a list of "HH:MM-HH:MM" strings; each bad item reported at its own line."""
+    import yaml
+
+    from .core.quiet_hours import parse_range
+
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        err(node, "quiet.hours", 'must be a list of "HH:MM-HH:MM" ranges, e.g. ["22:00-07:00"]')
+        return None
+    out: list[str] = []
+    ok = True
+    for i, item in enumerate(node.value):
+        key = f"quiet.hours[{i + 1}]"
+        if not isinstance(item, yaml.ScalarNode):
+            err(item, key, 'must be "HH:MM-HH:MM", not a list or mapping')
+            ok = False
+            continue
+        v = scalar(item)
+        if not isinstance(v, str):
+            # YAML reads an unquoted 22:00 as a number (sexagesimal minutes): say so.
+            hint = ' (put the range in quotes: "22:00-07:00")' if _is_number(v) else ""
+            err(item, key, f'must be "HH:MM-HH:MM", not {_show(v)}{hint}')
+            ok = False
+            continue
+        try:
+            out.append(parse_range(v).text)
+        except ValueError as exc:
+            err(item, key, f"{exc}, not {_show(v)}")
+            ok = False
+    return tuple(out) if ok else None
 
 
 def _show(v: object) -> str:

@@ -41,7 +41,7 @@ import select
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .adapters.clock import Clock, ClockWatch, SystemClock
 from .adapters.inputs import InputSource
@@ -49,7 +49,11 @@ from .adapters.inputs.tap import Tap
 from .config import Config
 from .core.session import Delivered, Session, StoreWriter
 from .errors import ConfigError, StoreError
+from .explain import CueLog
 from .inbox import Inbox
+
+if TYPE_CHECKING:
+    from .quiet import QuietWatch
 
 log = logging.getLogger("micromove")
 
@@ -210,6 +214,9 @@ class Daemon:
             deliver=self._deliver,
             presence=getattr(source, "quality", "counts") == "presence",
         )
+        # Quiet times (quiet.py, set with add_quiet): each source one named hold.
+        self.quiet: QuietWatch | None = None
+        self.cue_log = CueLog(self.session)  # the verbose log: why a cue did (not) come
         self.results: queue.SimpleQueue[tuple[int | None, bool, str | None]] = queue.SimpleQueue()
         self.in_flight: dict[int | None, tuple[str, ...]] = {}
         self._stop_reason: str | None = None
@@ -233,6 +240,11 @@ class Daemon:
     def add_hook(self, hook: LoopHook) -> None:
         """Run `hook` on the loop's thread (before `start`; hooks start in order)."""
         self.hooks.append(hook)
+
+    def add_quiet(self, quiet: QuietWatch) -> None:
+        """The quiet-time sources: a hook that also looks before each pass's input and decisions."""
+        self.quiet = quiet
+        self.add_hook(quiet)
 
     # ----------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -305,6 +317,8 @@ class Daemon:
             if change.offset_jump_s:
                 log.info("wall clock moved by %+.0f s; times rebased", change.offset_jump_s)
                 self.session.rebase(change.wall_offset, self._t)
+        if self.quiet is not None:
+            self.quiet.before_pass(now)
         self._feed()
         now = max(now, self._t)
         self.session.advance(now)
@@ -317,6 +331,7 @@ class Daemon:
         self.inbox.run(now)
         for hook in self.hooks:
             hook.on_pass(now)
+        self.cue_log.after_pass(now)
         if not self.source.alive():
             log.error(
                 "input is no longer watched (%s): flushing and exiting so that the service "
@@ -385,12 +400,18 @@ class Daemon:
         if self.session.presence and cfg.pause_min_s != self.session.config.pause_min_s:
             log.warning("pause.min_s is the compositor's idle timer: the new value takes effect when micromove restarts")
         self.session.reconfigure(cfg, now)
+        if self.quiet is not None:
+            self.quiet.reconfigure(cfg, now)
         log.info("config reloaded from %s", cfg.source)
 
     # ----------------------------------------------------------- deliveries
     def _deliver(self, dv: Delivered) -> None:
         """Called by the session (main thread) for each cue set."""
         cues = tuple(c.cue for c in dv.delivery.cues)
+        log.debug(
+            "cue set goes out: %s (%s)", ", ".join(cues),
+            "at a natural pause" if dv.delivery.reason == "pause" else "waited max_defer_s: sent anyway",
+        )  # fmt: skip
         did = dv.delivery_id
         late = self.clock.now() - dv.delivery.t
         if late > self.stale_s:

@@ -13,7 +13,10 @@ Checks, in order:
 - runtime folder (control socket, lock): 0700;
 - service: the unit (LaunchAgent) file installed and starting an `mmctl`
   that exists; whether micromove runs: the daemon's lock is held (this works
-  where `systemctl --user` cannot be reached, which doctor then says).
+  where `systemctl --user` cannot be reached, which doctor then says);
+- quiet times: which of the sources (screen lock, sleep, do-not-disturb,
+  fullscreen, camera, microphone) this desktop offers, and the quiet hours
+  (notes only: a missing source is no problem).
 
 Statuses: ok, problem (exit 1), note (worth knowing, not a failure).
 """
@@ -308,4 +311,32 @@ def run_checks(config_arg: str | None, db_arg: str | None) -> list[Check]:
     if rt is not None:
         checks.append(rt)
     checks += check_service()
+    checks += check_quiet(cfg)
+    return checks
+
+
+# ------------------------------------------------------------------ quiet times
+def check_quiet(cfg: object, env: Mapping[str, str] | None = None) -> list[Check]:
+    """Which quiet-time sources this desktop offers (notes: none of them is a problem)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .adapters.quiet import NAMES, make
+
+    env = os.environ if env is None else env
+    on = getattr(cfg, "quiet_on", lambda _n: True)
+
+    def one(name: str) -> Check:
+        label = f"quiet time {name}"
+        if not on(name):
+            return Check(label, NOTE, f"switched off in the config (quiet.{name}: false)")
+        try:
+            offer = make(name, env).offer()
+        except Exception as exc:  # noqa: BLE001 - doctor reports, never fails on a source
+            return Check(label, NOTE, f"cannot tell: {type(exc).__name__}: {exc}")
+        return Check(label, OK if offer.available else NOTE, offer.detail)
+
+    with ThreadPoolExecutor(max_workers=len(NAMES)) as pool:
+        checks = list(pool.map(one, NAMES))
+    hours = getattr(cfg, "quiet_hours", ())
+    checks.append(Check("quiet hours", OK if hours else NOTE, ", ".join(hours) if hours else "none set (quiet.hours)"))
     return checks

@@ -315,7 +315,7 @@ class Service:
         fresh = name not in self._holds
         self._holds[name] = _Hold(name, self._wall(now), until_t)
         if fresh:
-            log.info("%s: holding cues back%s", name,
+            log.debug("%s: holding cues back%s", name,
                      "" if until is None else f" for {format_duration(until_t - now)}")
 
     def release(self, name: str, now: float) -> None:
@@ -324,11 +324,17 @@ class Service:
             raise ValueError(f"{name!r} is the person's: resume lifts it")
         if self._holds.pop(name, None) is not None:
             self.session.engine.release(name, now)
-            log.info("%s: over", name)
+            log.debug("%s: over", name)
 
     def holds(self, now: float) -> tuple[HoldView, ...]:
-        """Every hold in force, by name."""
-        return tuple(self._view(h) for h in sorted(self._holds.values(), key=lambda h: h.name) if h.until_t > now)
+        """Every hold in force, by name (with the session's own: quiet hours)."""
+        mine = [self._view(h) for h in self._holds.values() if h.until_t > now]
+        own: dict[str, tuple[float, float | None]] = getattr(self.session, "own_holds", dict)()
+        for name, (since_t, until_t) in own.items():
+            if name not in self._holds and (until_t is None or until_t > now):
+                mine.append(HoldView(name, round(self._wall(since_t), 3),
+                                     None if until_t is None else round(self._wall(until_t), 3)))  # fmt: skip
+        return tuple(sorted(mine, key=lambda h: h.name))
 
     def _person_hold(self, kind: str, for_s: float | None, now: float) -> HoldResult:
         engine = self.session.engine
@@ -530,8 +536,8 @@ class Service:
     # ---------------------------------------------------------------- reminder
     def _quiet(self, now: float) -> bool:
         engine = self.session.engine
-        if any(h.until_t > now for h in self._holds.values()) or engine.pending():
-            return False
+        if any(h.until_t > now for h in self._holds.values()) or engine.holds() or engine.pending():
+            return False  # a hold (a quiet time too), or a cue waiting
         last = engine.last_delivery
         return last is None or now - last >= 60.0
 

@@ -39,6 +39,7 @@ NO_SERVER = "no notification server on the session bus"
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 MAX_HUNG = 2
+URGENCY_NORMAL = 1  # freedesktop urgency levels: 0 low, 1 normal, 2 critical (never used)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,9 @@ class DBusNotifier:
                 _notifications(),
                 "Notify",
                 "susssasa{sv}i",
-                (self.app_name, 0, "", title, body, [], {}, -1),
+                # Urgency "normal", said outright: never critical, which GNOME shows
+                # through do-not-disturb and over fullscreen windows.
+                (self.app_name, 0, "", title, body, [], {"urgency": ("y", URGENCY_NORMAL)}, -1),
             )
             reply = conn.call(msg)
             if _is_error(reply):
@@ -313,7 +316,7 @@ class NotifyPyNotifier:
                 pass
             from notifypy import Notify
 
-            n = Notify(default_notification_application_name=self.app_name)
+            n = Notify(default_notification_application_name=self.app_name, default_notification_urgency="normal")
             n.title, n.message = title, body
             done = threading.Event()
             n.start_notification_thread(done)  # in this thread: no 35 s non-daemon join

@@ -51,6 +51,10 @@ def _show_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, list):  # quiet.hours: as it is written in YAML
+        import json
+
+        return json.dumps(v)
     return str(v)
 
 

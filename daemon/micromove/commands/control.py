@@ -28,14 +28,18 @@ DURATION_HELP = "how long: 30s, 10m, 1h, 1h30m, 2d (at most 7 days)"
 _HELP = {
     "status": (
         "Show what the running daemon is doing: since when, the input backend, the current typing, "
-        "mouse and presence stretches, cues due and when they go out, pause or snooze, the "
+        "mouse and presence stretches, cues due and when they go out, pause or snooze, the quiet "
+        "times holding now (screen locked, do not disturb, fullscreen, camera, quiet hours, ...), the "
         "progression week and active regions, today's counts.",
     ),
     "pause": (
         "Stop cueing (counting goes on) until `mmctl resume`, or for DURATION. The pause is kept "
         "in the database: it survives a restart of the daemon.",
     ),
-    "resume": ("End a pause or a snooze: what it held back goes out at the next natural pause.",),
+    "resume": (
+        "End a pause or a snooze: what it held back goes out at the next natural pause "
+        "(a quiet time, such as a locked screen, still holds until it ends).",
+    ),
     "snooze": (
         "Push back what is due: no cue for DURATION (default 10m); then what is due goes out at "
         "the next natural pause.",
@@ -144,11 +148,21 @@ def _hold_line(h: dict[str, Any] | None, now: float) -> str:
     return f"{word} until {_clock(h['until'], now)} ({format_duration(h['until'] - now)} more)"
 
 
+def _hold_name(name: str) -> str:
+    """'pause', 'snooze', or a quiet time in words: 'quiet time: screen locked'."""
+    if name.startswith("quiet."):
+        from ..adapters.quiet import WORDS
+
+        return "quiet time: " + WORDS.get(name[6:], name[6:])
+    return name
+
+
 def _named_hold(h: dict[str, Any], now: float) -> str:
-    """'pause (until `mmctl resume`)', 'quiet.lock (until it ends)', 'snooze (until 14:05:00)'."""
+    """'pause (until `mmctl resume`)', 'quiet time: screen locked (until it ends)', 'snooze (until 14:05:00)'."""
+    name = _hold_name(h["name"])
     if h["until"] is not None:
-        return f"{h['name']} (until {_clock(h['until'], now)})"
-    return f"{h['name']} (until `mmctl resume`)" if h["name"] == "pause" else f"{h['name']} (until it ends)"
+        return f"{name} (until {_clock(h['until'], now)})"
+    return f"{name} (until `mmctl resume`)" if h["name"] == "pause" else f"{name} (until it ends)"
 
 
 def _held_until_released(holds: list[dict[str, Any]]) -> str:
@@ -156,9 +170,9 @@ def _held_until_released(holds: list[dict[str, Any]]) -> str:
     names = [h["name"] for h in holds if h["until"] is None]
     if not names or "pause" in names:
         return "held back until `mmctl resume`" + (
-            f" and the end of {', '.join(n for n in names if n != 'pause')}" if len(names) > 1 else ""
+            f" and the end of {', '.join(_hold_name(n) for n in names if n != 'pause')}" if len(names) > 1 else ""
         )
-    return f"held back until the end of {', '.join(names)}"
+    return f"held back until the end of {', '.join(_hold_name(n) for n in names)}"
 
 
 # trigger -> (what "keeping on" is, what "coming back" is)

@@ -18,7 +18,8 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object: {ok, checks: [{name, status, detail, fix}]}")
     p.epilog = (
         "Checks the config, the display and input backend, the notification server, the database "
-        "(place, permissions, integrity), the runtime folder, and the service (installed, running). "
+        "(place, permissions, integrity), the runtime folder, the service (installed, running), "
+        "and which quiet-time sources this desktop offers. "
         "Exit status: 0 all ok, 1 a problem found, 2 bad usage."
     )
 

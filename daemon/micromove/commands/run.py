@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("input backend: %s (input.backend: %s)", source.name, cfg.input_backend)
 
         from ..adapters.store import Store
+        from ..quiet import QuietWatch
 
         store = Store.open(db)  # StoreError: one line, exit 2
         notifier = _make_notifier(cfg)
@@ -129,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             reload=lambda: _load(args),
         )
         service = wire(daemon, store, notifier, paths.socket_path(), quality=backend.quality)
+        daemon.add_quiet(QuietWatch.from_config(cfg, daemon.session, waker.wake, holds=service))
         signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))
         signal.signal(signal.SIGINT, lambda *_: daemon.request_stop("SIGINT"))

@@ -283,6 +283,8 @@ def status_json(s: Status) -> dict[str, Any]:
         "upcoming": [asdict(u) for u in s.upcoming],
         "hold": hold_json(s.hold),
         "holds": [asdict(h) for h in s.holds],
+        # The quiet times holding now (screen lock, do not disturb, quiet hours, ...).
+        "quiet": [{"source": h.name[6:], "until": h.until} for h in s.holds if h.name.startswith("quiet.")],
         "progression": {**asdict(s.progression), "regions": list(s.progression.regions)},
         "last_set": None if s.last_set is None else {
             **asdict(s.last_set), "cues": list(s.last_set.cues), "done": list(s.last_set.done)

@@ -23,7 +23,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ..timefmt import local_date, next_local_midnight
@@ -39,6 +39,7 @@ from .engine import (
     Stretch,
     StretchEnded,
 )
+from .quiet_hours import QuietHours
 
 if TYPE_CHECKING:
     from ..config import Config  # a config comes in; the core never reads one
@@ -81,6 +82,12 @@ class Delivered:
     delivery_id: int | None
 
 
+def _hours_of(config: Config) -> QuietHours | None:
+    if not config.quiet_hours:
+        return None
+    return QuietHours.parse(config.quiet_hours)
+
+
 class Session:
     def __init__(
         self,
@@ -109,6 +116,10 @@ class Session:
         self._explicit_start = progression_start
         self.engine = Engine(self._engine_config(config, lambda _id: False))
         self._midnight_t = math.inf
+        # Quiet hours (config quiet.hours): the next engine time to look at them.
+        self._hours = _hours_of(config)
+        self._hours_t = math.inf
+        self._hours_since: float | None = None
         # trigger -> (engine start, wall start) of an open stretch that began
         # before a clock change: it keeps the wall start it had (one row, and
         # its wall length is its engine length, never negative).
@@ -124,6 +135,7 @@ class Session:
         wall = t + self.wall_offset
         self._set_progression(wall)
         self._apply_day(t)
+        self._apply_hours(t)
 
     def _set_progression(self, wall: float) -> None:
         if not self.config.progression_enabled:
@@ -173,6 +185,8 @@ class Session:
         self.engine.reconfigure(
             self._engine_config(config, lambda cid: progression.is_active(cid, start, today)), t
         )
+        self._hours = _hours_of(config)
+        self._apply_hours(t)
 
     def _engine_config(self, config: Config, active: Callable[[str], bool]) -> EngineConfig:
         cfg = config.engine_config(active)
@@ -186,11 +200,12 @@ class Session:
                 self._anchors[trig] = (s.start, s.start + self.wall_offset)
         self.wall_offset = wall_offset
         self._midnight_t = next_local_midnight(t + wall_offset) - wall_offset
+        self._apply_hours(t)
 
     # ----------------------------------------------------------------- input
     def input(self, t: float, kind: str, px: float | None = None, n: int = 1) -> None:
         """`n` input events of `kind` at engine time `t` (n > 1: coalesced)."""
-        if t >= self._midnight_t:
+        if t >= self._midnight_t or t >= self._hours_t:
             self.advance(t, inclusive=False)
         if self.count:
             minute = int((t + self.wall_offset) // 60)
@@ -242,18 +257,72 @@ class Session:
 
     def advance(self, t: float, inclusive: bool = True) -> None:
         """Let engine time pass to `t` (midnights included)."""
-        while self._midnight_t < t or (inclusive and self._midnight_t == t):
-            m = self._midnight_t
+        while True:
+            m = min(self._midnight_t, self._hours_t)
+            if not (m < t or (inclusive and m == t)):
+                break
             out = self.engine.advance(m)
             if out:
                 self._handle(out)
-            self._apply_day(m)
+            if m == self._midnight_t:
+                self._apply_day(m)
+            if m == self._hours_t:
+                self._apply_hours(m)
         if inclusive:
             out = self.engine.advance(t)
             if out:
                 self._handle(out)
             if self.confirm is not None:
                 self.confirm.advance(t)
+
+    # ----------------------------------------------------------------- holds
+    # The engine's named holds ("pause", "snooze", "quiet.<source>").
+    def hold(self, name: str, until: float | None, t: float) -> None:
+        """Hold cue sets under `name` until engine time `until` (None: until released)."""
+        self.engine.hold(name, until, t)
+
+    def release(self, name: str, t: float) -> None:
+        self.engine.release(name, t)
+
+    def own_holds(self) -> dict[str, tuple[float, float | None]]:
+        """The holds the session sets itself (quiet hours): name -> (since, until), engine time."""
+        until = self.engine.holds().get("quiet.hours", -math.inf)
+        if until == -math.inf or self._hours_since is None:
+            return {}
+        return {"quiet.hours": (self._hours_since, until)}
+
+    def holds_at(self, t: float) -> dict[str, float | None]:
+        """The holds in force at `t`: name -> until (None: until released), sorted by name."""
+        return {n: u for n, u in sorted(self.engine.holds().items()) if u is None or u > t}
+
+    def holding(self, t: float) -> bool:
+        return bool(self.holds_at(t))
+
+    def _apply_hours(self, t: float) -> None:
+        """Hold "quiet.hours" if `t` is inside them; note when to look again."""
+        hours = self._hours
+        if not hours:
+            self._hours_since = None
+            self.engine.release("quiet.hours", t)
+            self._hours_t = math.inf
+            return
+        wall = t + self.wall_offset
+        end = hours.until(wall)
+        if end is not None:
+            until = end - self.wall_offset
+            if self.holds_at(t).get("quiet.hours") != until:
+                log.info("quiet hours until %s: cues wait", datetime.fromtimestamp(end).strftime("%H:%M"))
+                if self._hours_since is None:
+                    self._hours_since = t
+            self.engine.hold("quiet.hours", until, t)
+            self._hours_t = until
+        else:
+            if self._hours_since is not None:
+                log.info("quiet hours over")
+            self._hours_since = None
+            self.engine.release("quiet.hours", t)
+            nxt = hours.next_start(wall)
+            self._hours_t = math.inf if nxt is None else nxt - self.wall_offset
 
     def next_deadline(self) -> float | None:
         d = self.engine.next_deadline()
@@ -295,7 +364,7 @@ class Session:
                 self._put_stretch(d.stretch)
                 self._anchors.pop(d.stretch.trigger, None)
             elif isinstance(d, Dropped):
-                log.debug("stretch %s ended: dropped %s", d.trigger, ", ".join(d.cues))
+                log.debug("cue dropped at a break (its %s stretch ended): %s", d.trigger, ", ".join(d.cues))
 
     def _confirmed(self, t: float, cue_id: str, delivery_id: int, kind: str) -> None:
         if self.store is not None:
