@@ -32,7 +32,7 @@ Interpretation choices (the same ones micromove/core/engine.py's docstring state
    first event of the trigger's stretch.
 8. After delivery a cue is anchored at the delivery instant.
 
-9. Presence-only sources (contracts section 11, `RefConfig.presence`): every
+9. Presence-only sources (`RefConfig.presence`): every
    event feeds only the `active` stretch, and every cue, whatever its
    trigger, follows that stretch (it is reported with trigger `active`).
 10. Named holds (`ops`: (t, name, until) with until None for "until

@@ -31,7 +31,8 @@ FOREIGN = re.compile(r"contracts|\bsection \d|shared/|§", re.IGNORECASE)
 
 def _user_facing_files() -> list[Path]:
     files = [ROOT / "README.md", *sorted(DOCS.glob("*.md")), *sorted((ROOT / "config").glob("*"))]
-    files += [p for p in sorted(PACKAGE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    files += [p for p in sorted(PACKAGE.rglob("*"))
+              if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith("LICENSE")]  # fmt: skip
     files += sorted((ROOT / "tools").glob("*.py")) + [ROOT / "install.sh", ROOT / "scripts" / "test"]
     files += [p for p in sorted((ROOT / "tests").glob("*.py")) if p.name != Path(__file__).name]
     return [p for p in files if p.is_file()]

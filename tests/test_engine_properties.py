@@ -327,7 +327,7 @@ def test_no_hold_operations_change_nothing(events: Events, cfg: ref.RefConfig) -
 @FAST
 @given(traces(), configs())
 def test_presence_mode_equals_reference(events: Events, cfg: ref.RefConfig) -> None:
-    """Presence only (contracts section 11): every cue follows the presence stretch."""
+    """Presence only: every cue follows the presence stretch."""
     pcfg = dataclasses.replace(cfg, presence=True)
     want = ref.run(events, pcfg)
     assert_same(run_engine(events, pcfg), want)

@@ -1,4 +1,4 @@
-"""Presence-only sources (contracts section 11) in the engine, the session, the store and stats."""
+"""Presence-only sources in the engine, the session, the store and stats."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`mmctl run` on real Wayland compositors, headless, without any readable input device.
 
-Issue 15 / contracts section 11. Each test starts its own compositor:
+Each test starts its own compositor:
 - mutter 43 (`--headless --wayland --virtual-monitor`) on a private session
   bus: micromove watches `org.gnome.Mutter.IdleMonitor`; input goes in
   through `org.gnome.Mutter.RemoteDesktop` (keys and relative motion);
