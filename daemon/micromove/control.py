@@ -797,6 +797,10 @@ class Controller:
                 "delivered": delivered,
                 "done": sorted(s.done),
                 "likely": s.likely,
+                "dismissed": s.dismissed,
+                # done | likely | dismissed | None; done_by: cli | button
+                "answer": s.answer(),
+                "done_by": s.done_by,
             }
         # Write what is pending so the database figures `today` adds are current.
         with contextlib.suppress(Exception):

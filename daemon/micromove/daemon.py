@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Protocol
 from .adapters.clock import Clock, ClockWatch, SystemClock
 from .adapters.inputs import InputSource
 from .adapters.inputs.tap import Tap
+from .answers import Answers
 from .config import Config
 from .core.session import Delivered, Session, StoreWriter
 from .errors import ConfigError, StoreError
@@ -191,6 +192,8 @@ class Daemon:
         self.session = Session(config, wall_offset=self.watch.offset, store=store, deliver=self._deliver)
         self.results: queue.SimpleQueue[tuple[int | None, bool, str | None]] = queue.SimpleQueue()
         self.in_flight: dict[int | None, tuple[str, ...]] = {}
+        # Done / Snooze / dismissed on a cue notification (answers.py).
+        self.answers = Answers(self)
         self._stop_reason: str | None = None
         self._reload_requested = False
         self._t = self.clock.now()  # engine time reached so far
@@ -279,6 +282,7 @@ class Daemon:
             self._reload_requested = False
             self._reload(now)
         self._take_results()
+        self.answers.take(now)
         if self.control is not None:
             self.control.on_pass(now)
         if not self.source.alive():
@@ -369,7 +373,7 @@ class Daemon:
 
         self.in_flight[did] = cues
         try:
-            self.notifier.submit(title, body, on_result)
+            self.answers.submit(title, body, on_result, did)
         except Exception as exc:  # noqa: BLE001 - never let the notifier stop counting
             self.in_flight.pop(did, None)
             self._record(did, cues, False, f"{type(exc).__name__}: {exc}")

@@ -245,9 +245,12 @@ class DBusNotifier:
         return name
 
     def notify(self, title: str, body: str) -> NotifyResult:
+        return self.notify_by(title, body, time.monotonic() + self.timeout_s)
+
+    def notify_by(self, title: str, body: str, deadline: float) -> NotifyResult:
+        """`notify` on a connection of its own, all of it done by `deadline` (monotonic)."""
         from jeepney import new_method_call
 
-        deadline = time.monotonic() + self.timeout_s
         conn = self._open(deadline)
         if isinstance(conn, NotifyResult):
             return conn
@@ -399,6 +402,8 @@ class _Job:
     title: str
     body: str
     on_result: OnResult
+    tag: int | None = None  # a cue set's delivery id (its buttons' answers carry it)
+    actions: tuple[tuple[str, str], ...] = ()  # (key, label) buttons
 
 
 class AsyncNotifier:
@@ -441,6 +446,24 @@ class AsyncNotifier:
             return
         self._q.put(_Job(title, body, on_result))
 
+    def submit_cue(
+        self, title: str, body: str, on_result: OnResult, tag: int, actions: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Like `submit`, for a cue set: with `actions` as buttons where the notifier and
+        the server can (notify_dbus.ActionNotifier); answers go to the answer sink with `tag`."""
+        if self._closing or self._q.qsize() >= self.max_queue:
+            self.submit(title, body, on_result)  # answered as failed, with the reason
+            return
+        self._q.put(_Job(title, body, on_result, tag, tuple(actions)))
+
+    def set_answer_sink(self, sink: Callable[[Any], None]) -> bool:
+        """Where a cue notification's answers go (called on another thread); False: no buttons here."""
+        hook = getattr(self.notifier, "set_answer_sink", None)
+        if hook is None:
+            return False
+        hook(sink)
+        return True
+
     def close(self, timeout: float = 4.0) -> bool:
         """Let waiting calls finish for up to `timeout` s, then answer the rest as failed.
 
@@ -451,6 +474,10 @@ class AsyncNotifier:
             self._stop_by = time.monotonic() + max(0.0, timeout)
             self._q.put(None)
         self._thread.join(max(0.0, timeout) + 0.5)
+        closer = getattr(self.notifier, "close", None)
+        if closer is not None:
+            with contextlib.suppress(Exception):
+                closer()
         return not self._thread.is_alive()
 
     def _work(self) -> None:
@@ -461,11 +488,17 @@ class AsyncNotifier:
             if self._stop_by is not None and time.monotonic() >= self._stop_by:
                 result = _fail("micromove stopped before the notification was sent")
             else:
-                result = self._call(job.title, job.body)
+                result = self._call(job.title, job.body, job)
             _answer(job.on_result, result)
 
-    def _call(self, title: str, body: str) -> NotifyResult:
+    def _call(self, title: str, body: str, job: _Job | None = None) -> NotifyResult:
         n = self.notifier
+        cue = getattr(n, "notify_cue", None)
+        if cue is not None and job is not None and job.tag is not None and getattr(n, "bounded", False):
+            try:
+                return cue(title, body, job.tag, job.actions)  # type: ignore[no-any-return]
+            except Exception as exc:  # noqa: BLE001 - it never raises; be sure
+                return _fail(f"{type(exc).__name__}: {exc}")
         if getattr(n, "bounded", False):
             try:
                 return n.notify(title, body)

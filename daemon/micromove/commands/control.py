@@ -187,9 +187,14 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
         state = {True: "shown", False: "not shown", None: "being shown"}[last["delivered"]]
         extra = []
         if last["done"]:
-            extra.append("done: " + ", ".join(last["done"]))
+            by = {"button": " (Done on the notification)", "cli": " (mmctl done)"}.get(last.get("done_by") or "", "")
+            extra.append("done: " + ", ".join(last["done"]) + by)
         if last["likely"]:
             extra.append("likely done")
+        if last.get("dismissed") and not last["done"]:
+            extra.append("notification dismissed")
+        if not extra and last["delivered"]:
+            extra.append("not answered yet")
         tail = f"; {'; '.join(extra)}" if extra else ""
         lines.append(f"  last cue set: {_clock(last['t'], now)} {', '.join(last['cues'])} ({state}{tail})")
     t = r.get("today")

@@ -31,8 +31,9 @@ def _load(args: argparse.Namespace) -> Any:
 
 def _make_notifier(cfg: Any) -> Any:
     from ..adapters.notify import AsyncNotifier
+    from ..adapters.notify_dbus import make_cue_notifier
 
-    return AsyncNotifier(timeout_s=cfg.notify_timeout_s)
+    return AsyncNotifier(make_cue_notifier(cfg.notify_timeout_s))
 
 
 def _thread_excepthook(log: Any) -> Any:

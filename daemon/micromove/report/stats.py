@@ -19,7 +19,10 @@ DST day is exactly as long as it was on the wall clock.
 - Cues are counted one by one (a set of three counts three) in the bucket of
   their delivery: `cues` those shown (delivered = 1), `cues_undelivered` those
   that failed or never got an answer, `cues_done` delivered cues confirmed
-  done, `cues_likely_done` delivered cues inferred done and not confirmed.
+  done, `cues_likely_done` delivered cues inferred done and not confirmed,
+  `cues_dismissed` delivered cues whose notification the person closed and
+  that are neither done nor likely done (so done, likely and dismissed never
+  overlap).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ FIELDS: tuple[str, ...] = (
     "cues",
     "cues_done",
     "cues_likely_done",
+    "cues_dismissed",
     "cues_undelivered",
 )
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
@@ -234,10 +238,14 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     # confirmations in SQL. All of them: there is at most one per cue shown.)
     done_set: set[tuple[int, str]] = set()
     likely_set: set[tuple[int, str]] = set()
+    dismissed_set: set[tuple[int, str]] = set()
+    sets = {"done": done_set, "likely": likely_set, "dismissed": dismissed_set}
     for did, cid, kind in conn.execute(
         "SELECT delivery_id, cue_id, kind FROM confirmations WHERE delivery_id IS NOT NULL"
     ):
-        (done_set if kind == "done" else likely_set).add((did, cid))
+        into = sets.get(kind)
+        if into is not None:
+            into.add((did, cid))
     for t, delivered, did, cue_id in conn.execute(
         "SELECT v.t, v.delivered, c.delivery_id, c.cue_id"
         " FROM deliveries v JOIN delivery_cues c ON c.delivery_id = v.id WHERE v.t >= ? AND v.t < ?",
@@ -255,6 +263,7 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
         o["cues"] += 1
         o["cues_done"] += done
         o["cues_likely_done"] += likely
+        o["cues_dismissed"] += not done and not likely and key in dismissed_set
         region = cue_id.partition(".")[0]
         r = o["regions"].get(region)
         if r is None:
@@ -365,7 +374,7 @@ def _num(n: float) -> str:
 
 
 def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
-    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely")
+    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely", "dismissed")
     body: list[tuple[str, ...]] = []
     for label, b in rows:
         if b is None:
@@ -385,6 +394,7 @@ def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
                 _num(b["cues"]),
                 _num(b["cues_done"]),
                 _num(b["cues_likely_done"]),
+                _num(b["cues_dismissed"]),
             )
         )
     widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
