@@ -137,7 +137,7 @@ class Answers:
             else:
                 self.unknown_keys += 1
                 if self.unknown_keys == 1:
-                    log.warning("ignored an unknown notification action %r (further ones are not logged)",
+                    log.warning("ignored an unknown notification action '%s' (further ones are not logged)",
                                 _escape(str(key)))
         elif a.kind == "closed":
             if a.reason == 2:
