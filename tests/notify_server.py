@@ -63,7 +63,14 @@ TEST_IFACE = "org.micromove.Test"
 
 
 def serve(address: str, record: str, mode: str, actions: bool = False) -> int:
-    from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        MessageType,
+        new_error,
+        new_method_return,
+        new_signal,
+    )
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
 

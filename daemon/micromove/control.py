@@ -969,12 +969,15 @@ def today_figures(db: Path, now_wall: float) -> dict[str, Any] | None:
             " coalesce(sum(moves), 0) FROM activity WHERE minute >= ?",
             (int(lo // 60),),
         ).fetchone()
-        cues, done, likely = conn.execute(
-            "SELECT count(*), coalesce(sum(done), 0), coalesce(sum(likely AND NOT done), 0) FROM ("
+        cues, done, likely, dismissed = conn.execute(
+            "SELECT count(*), coalesce(sum(done), 0), coalesce(sum(likely AND NOT done), 0),"
+            " coalesce(sum(dismissed AND NOT done AND NOT likely), 0) FROM ("
             " SELECT EXISTS (SELECT 1 FROM confirmations k WHERE k.delivery_id = c.delivery_id"
             "   AND k.cue_id = c.cue_id AND k.kind = 'done') AS done,"
             "  EXISTS (SELECT 1 FROM confirmations k WHERE k.delivery_id = c.delivery_id"
-            "   AND k.cue_id = c.cue_id AND k.kind = 'likely') AS likely"
+            "   AND k.cue_id = c.cue_id AND k.kind = 'likely') AS likely,"
+            "  EXISTS (SELECT 1 FROM confirmations k WHERE k.delivery_id = c.delivery_id"
+            "   AND k.cue_id = c.cue_id AND k.kind = 'dismissed') AS dismissed"
             " FROM deliveries v JOIN delivery_cues c ON c.delivery_id = v.id"
             " WHERE v.t >= ? AND v.delivered = 1)",
             (lo,),
@@ -990,6 +993,7 @@ def today_figures(db: Path, now_wall: float) -> dict[str, Any] | None:
         "cues": int(cues),
         "done": int(done),
         "likely": int(likely),
+        "dismissed": int(dismissed),
     }
 
 

@@ -11,7 +11,8 @@ The loop is event-driven. It sleeps in `select` on a self-pipe until one of:
 - the engine's next deadline (a natural pause, a max_defer cap, a cue becoming
   due, a stretch ending, the end of a min-gap hold);
 - the batch flush, at most `flush_s` after data became unflushed;
-- a notifier result, a signal (signal.set_wakeup_fd), a backend dying;
+- a notifier result, an answer on a cue notification (Done, Snooze,
+  dismissed: answers.py), a signal (signal.set_wakeup_fd), a backend dying;
 - a control request (control.py: status, pause, ...; run between passes on
   this thread, without the batch wait), or the natural pause the weekly
   check-in reminder waits for.

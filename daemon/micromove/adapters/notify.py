@@ -404,6 +404,7 @@ class _Job:
     on_result: OnResult
     tag: int | None = None  # a cue set's delivery id (its buttons' answers carry it)
     actions: tuple[tuple[str, str], ...] = ()  # (key, label) buttons
+    prepare: bool = False  # not a notification: let the notifier get ready (prepare())
 
 
 class AsyncNotifier:
@@ -456,6 +457,12 @@ class AsyncNotifier:
             return
         self._q.put(_Job(title, body, on_result, tag, tuple(actions)))
 
+    def prepare(self) -> None:
+        """Let the notifier get ready on its thread (open its connection), so that the
+        first cue costs no more than the others. Never blocks the caller."""
+        if getattr(self.notifier, "prepare", None) is not None and not self._closing:
+            self._q.put(_Job("", "", _ignore_result, prepare=True))
+
     def set_answer_sink(self, sink: Callable[[Any], None]) -> bool:
         """Where a cue notification's answers go (called on another thread); False: no buttons here."""
         hook = getattr(self.notifier, "set_answer_sink", None)
@@ -485,6 +492,10 @@ class AsyncNotifier:
             job = self._q.get()
             if job is None:
                 return
+            if job.prepare:
+                with contextlib.suppress(Exception):
+                    self.notifier.prepare()  # type: ignore[attr-defined]
+                continue
             if self._stop_by is not None and time.monotonic() >= self._stop_by:
                 result = _fail("micromove stopped before the notification was sent")
             else:
@@ -522,6 +533,10 @@ class AsyncNotifier:
             self._hung.append(t)
             return _fail(f"the notification did not go out within {self.timeout_s:g} s")
         return out[0] if out else _fail("the notifier ended without a result")
+
+
+def _ignore_result(result: NotifyResult) -> None:
+    pass
 
 
 def _takes_ok_and_error(on_result: Callable[..., None]) -> bool:

@@ -346,6 +346,42 @@ class ActionNotifier(DBusNotifier):
         self._had_conn = True
         return self._conn
 
+    def prepare(self) -> None:
+        """Open the connection and learn the server's capabilities now (at start), within
+        `timeout_s`; a failure here is logged and the first cue tries again."""
+        from jeepney.bus_messages import message_bus
+
+        if self._bus() is None:
+            return
+        deadline = time.monotonic() + self.timeout_s
+        conn = self._connection(deadline)
+        if conn is None:
+            return
+        try:
+            reply = conn.call(message_bus.GetNameOwner(BUS_NAME), deadline)
+            if not _is_error(reply):
+                self._capabilities(conn, str(reply.body[0]), deadline)
+        except Exception:  # noqa: BLE001 - no server yet, a hung one: the first cue will say
+            return
+
+    def _capabilities(self, conn: _Conn, owner: str | None, deadline: float) -> bool:
+        """Does the server `owner` show buttons? (Cached per server.)"""
+        from jeepney import new_method_call
+
+        with self._state:
+            has = self._caps.get(owner) if owner is not None else None
+        if has is not None:
+            return has
+        reply = conn.call(new_method_call(_notifications(), "GetCapabilities"), deadline)
+        caps = reply.body[0] if not _is_error(reply) and reply.body else []
+        has = isinstance(caps, list) and "actions" in caps
+        if owner is not None:
+            with self._state:
+                self._caps[owner] = has
+        if not has:
+            log.info("the notification server shows no buttons: answer cues with `mmctl done` / `mmctl snooze`")
+        return has
+
     def _lost(self, conn: _Conn, why: str) -> None:
         """Reader thread: the connection broke."""
         with self._state:
@@ -404,17 +440,7 @@ class ActionNotifier(DBusNotifier):
             reply = conn.call(message_bus.ListActivatableNames(), deadline)
             if _is_error(reply) or BUS_NAME not in reply.body[0]:
                 return _fail(NO_SERVER)
-        with self._state:
-            has_actions = self._caps.get(owner) if owner is not None else None
-        if has_actions is None:
-            reply = conn.call(new_method_call(_notifications(), "GetCapabilities"), deadline)
-            caps = reply.body[0] if not _is_error(reply) and reply.body else []
-            has_actions = isinstance(caps, list) and "actions" in caps
-            if owner is not None:
-                with self._state:
-                    self._caps[owner] = has_actions
-            if not has_actions and actions:
-                log.info("the notification server shows no buttons: answer cues with `mmctl done` / `mmctl snooze`")
+        has_actions = self._capabilities(conn, owner, deadline) if actions else False
         flat: list[str] = []
         if has_actions:
             for key, label in actions:

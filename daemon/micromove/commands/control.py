@@ -201,7 +201,7 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     if t:
         lines.append(
             f"  today: {t['keys']:,} keys, {t['clicks']:,} clicks, {t['scrolls']:,} scrolls; "
-            f"{t['cues']} cues shown, {t['done']} done, {t['likely']} likely done"
+            f"{t['cues']} cues shown, {t['done']} done, {t['likely']} likely done, {t.get('dismissed', 0)} dismissed"
         )
     return "\n".join(lines) + "\n"
 

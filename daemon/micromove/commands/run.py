@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
         store = Store.open(db)  # StoreError: one line, exit 2
         notifier = _make_notifier(cfg)
+        notifier.prepare()  # its bus connection opens now, on its own thread
         waker = Waker()
         daemon = Daemon(
             cfg,
