@@ -85,6 +85,11 @@ def test_done_and_snooze_through_dunst(xvfb: str, session_bus: str, tmp_path: Pa
         assert any(ln.startswith("#Done (Micro-move") and ln.endswith(",done]") for ln in menu), menu
         assert any(ln.startswith(f"#Snooze {SNOOZE_MIN:g} min (") and ln.endswith(",snooze]") for ln in menu), menu
         daemon.wait_for("marked done (Done on the notification): hands.wrist_pulse", timeout=10)
+        status = mmctl("status", "--json", env=env)
+        assert status.returncode == 0, status.stderr
+        last = json.loads(status.stdout)["last_set"]
+        assert (last["answer"], last["done_by"], last["done"]) == ("done", "button", ["hands.wrist_pulse"])
+        assert "done: hands.wrist_pulse (Done on the notification)" in mmctl("status", env=env).stdout
         # 2. The next cue: Snooze.
         typed += burst(xvfb)
         daemon.wait_for("cue set delivered", timeout=20, count=2)

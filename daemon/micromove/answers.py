@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 from typing import Any
 
 # The daemon (micromove.daemon.Daemon) is typed loosely here: it imports this module.
@@ -82,7 +83,7 @@ class Answers:
     def __init__(self, daemon: Daemon) -> None:
         self.d = daemon
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._queued = 0
+        self._lock = threading.Lock()  # `dropped` (the notifier's thread adds, the loop reads)
         self.dropped = 0
         self.unknown_keys = 0
         sink = getattr(daemon.notifier, "set_answer_sink", None)
@@ -90,10 +91,10 @@ class Answers:
 
     def put(self, answer: Any) -> None:
         """Any thread: queue an answer and wake the loop. Never blocks."""
-        if self._queued >= MAX_QUEUED:
-            self.dropped += 1
+        if self._q.qsize() >= MAX_QUEUED:
+            with self._lock:
+                self.dropped += 1
             return
-        self._queued += 1
         self._q.put(answer)
         self.d.waker.wake()
 
@@ -115,14 +116,14 @@ class Answers:
                 a = self._q.get_nowait()
             except queue.Empty:
                 break
-            self._queued -= 1
             try:
                 self.handle(a, now)
             except Exception as exc:  # noqa: BLE001 - an answer never stops the daemon
                 log.warning("notification answer not handled: %s: %s", type(exc).__name__, exc)
-        if self.dropped:
-            log.warning("%d notification answers dropped: more came in than micromove could take", self.dropped)
-            self.dropped = 0
+        with self._lock:
+            dropped, self.dropped = self.dropped, 0
+        if dropped:
+            log.warning("%d notification answers dropped: more came in than micromove could take", dropped)
 
     def handle(self, a: Any, now: float) -> None:
         did = int(a.tag)
