@@ -68,7 +68,7 @@ def confirmations(home: Path) -> list[tuple[object, ...]]:
 
 def hold_until(home: Path) -> float:
     (raw,) = query(db_path(home), "SELECT value FROM state WHERE key = 'control.hold'")[0]
-    return float(json.loads(str(raw))["until"])
+    return float(json.loads(str(raw))["holds"]["snooze"]["until"])
 
 
 # ------------------------------------------------------------------ dunst

@@ -17,6 +17,7 @@ import pytest
 from fakes import START, FakeClock
 from micromove.adapters.notify_dbus import Answer
 from micromove.answers import Answers
+from micromove.commands.run import wire
 from micromove.core.confirm import Confirmations, NothingToMark
 from test_daemon_unit import FakeNotifier, Harness
 
@@ -91,6 +92,7 @@ def test_the_loop_takes_done_snooze_dismissed_and_ignores_the_rest(
     h.daemon.notifier = n
     h.daemon.answers = Answers(h.daemon)
     assert h.daemon.answers.buttons
+    wire(h.daemon, h.store, n, None)  # the service, as `mmctl run` wires it
 
     def answer(t: float, a: Answer) -> None:
         h.at(t, lambda: n.sink(a))

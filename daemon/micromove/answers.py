@@ -1,9 +1,9 @@
 """Answers given on a cue notification, taken on the daemon's main thread.
 
 The notifier (adapters/notify_dbus.py) hears the buttons on its own reader
-thread and hands each answer to `Answers.put`, which only queues it and wakes
-the loop (the Waker); `take` then runs on the main thread, the only one that
-touches the engine and the store:
+thread and hands each answer to `Answers.put`, which only queues it in the
+daemon's inbox (inbox.py), waking the loop; the loop runs it between two
+passes on the main thread, the only one that touches the engine and the store:
 
 - `done` (the Done button): every cue of that set counts as done, source
   "button" (the same confirmations as `mmctl done`, which records "cli");
@@ -14,14 +14,15 @@ touches the engine and the store:
   dismissed, never as done; reasons 1 (expired) and 3 (closed by micromove)
   are neither.
 
-`mark_done` and `snooze` are the two service calls a button makes; they are
-kept here, small, so that they can be pointed at the daemon's service layer.
+Each answer runs as a call of the service (service.py): `done` with the
+set's delivery id and source "button", `snooze`, `dismissed`. The service
+is attached by the wiring (commands/run.py `wire`); answers that arrive
+before it, or where there is none, are logged and ignored.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from typing import Any
 
@@ -38,65 +39,26 @@ def _escape(text: str, limit: int = 40) -> str:
     return out + ("..." if len(text) > limit else "")
 
 
-# ---------------------------------------------------------------- the service calls
-def mark_done(d: Daemon, delivery_id: int, now: float, source: str = "button") -> list[str]:
-    """Every cue of the set `delivery_id` done (as `mmctl done`); the cues newly marked."""
-    from .core.confirm import NothingToMark
-
-    confirm = d.session.confirm
-    if confirm is None:
-        log.info("Done pressed, but micromove keeps no database here: nothing to mark")
-        return []
-    try:
-        marked = confirm.done_set(delivery_id, now, source)
-    except NothingToMark as exc:
-        log.info("Done pressed: %s", exc)
-        return []
-    fresh = [c for _s, c, already in marked if not already]
-    if fresh:
-        log.info("marked done (Done on the notification): %s", ", ".join(fresh))
-    else:
-        log.info("Done pressed again: cue set %d was already marked done", delivery_id)
-    _write(d)
-    return fresh
-
-
-def snooze(d: Daemon, for_s: float, now: float, source: str = "button") -> None:
-    """Hold cues for `for_s` seconds, as `mmctl snooze`."""
-    control = d.control
-    if control is not None:
-        control.set_hold("snooze", for_s, now)  # logs, keeps it in the database
-        return
-    d.session.engine.hold(now + for_s)
-    log.info("snoozed for %g min", for_s / 60.0)
-
-
-def _write(d: Daemon) -> None:
-    try:
-        d.store.flush()
-    except Exception as exc:  # noqa: BLE001 - kept in memory; the loop retries
-        log.warning("%s", exc)
-
-
 # ---------------------------------------------------------------- the queue
 class Answers:
     def __init__(self, daemon: Daemon) -> None:
         self.d = daemon
-        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._lock = threading.Lock()  # `dropped` (the notifier's thread adds, the loop reads)
+        self.service: Any = None  # micromove.service.Service, set by the wiring
+        self._lock = threading.Lock()  # the notifier's thread adds, the loop takes
+        self._pending = 0
         self.dropped = 0
         self.unknown_keys = 0
         sink = getattr(daemon.notifier, "set_answer_sink", None)
         self.buttons = bool(sink(self.put)) if sink is not None else False
 
     def put(self, answer: Any) -> None:
-        """Any thread: queue an answer and wake the loop. Never blocks."""
-        if self._q.qsize() >= MAX_QUEUED:
-            with self._lock:
+        """Any thread: hand an answer to the loop (through the daemon's inbox). Never blocks."""
+        with self._lock:
+            if self._pending >= MAX_QUEUED:
                 self.dropped += 1
-            return
-        self._q.put(answer)
-        self.d.waker.wake()
+                return
+            self._pending += 1
+        self.d.inbox.submit(lambda now: self._run(answer, now))
 
     def submit(self, title: str, body: str, on_result: Any, delivery_id: int | None) -> None:
         """Send a cue set's notification, with Done and Snooze where the notifier can."""
@@ -109,30 +71,38 @@ class Answers:
 
         submit_cue(title, body, on_result, delivery_id, cue_actions(self.d.session.config.snooze_min))
 
-    def take(self, now: float) -> None:
-        """Main thread, each pass: act on what was answered."""
-        while True:
-            try:
-                a = self._q.get_nowait()
-            except queue.Empty:
-                break
-            try:
-                self.handle(a, now)
-            except Exception as exc:  # noqa: BLE001 - an answer never stops the daemon
-                log.warning("notification answer not handled: %s: %s", type(exc).__name__, exc)
+    def _run(self, answer: Any, now: float) -> None:
+        """On the loop's thread."""
         with self._lock:
+            self._pending -= 1
             dropped, self.dropped = self.dropped, 0
         if dropped:
             log.warning("%d notification answers dropped: more came in than micromove could take", dropped)
+        try:
+            self.handle(answer, now)
+        except Exception as exc:  # noqa: BLE001 - an answer never stops the daemon
+            log.warning("notification answer not handled: %s: %s", type(exc).__name__, exc)
 
     def handle(self, a: Any, now: float) -> None:
+        from .service import ServiceError
+
+        svc = self.service
+        if svc is None:
+            log.warning("a notification answer came before micromove was ready; ignored")
+            return
         did = int(a.tag)
         if a.kind == "action":
             key = a.key
             if key == "done":
-                mark_done(self.d, did, now, "button")
+                try:
+                    r = svc.done(now=now, delivery_id=did, source="button")
+                except ServiceError as exc:
+                    log.info("Done pressed: %s", exc)
+                    return
+                if all(m.already for m in r.marked):
+                    log.info("Done pressed again: cue set %d was already marked done", did)
             elif key == "snooze":
-                snooze(self.d, self.d.session.config.snooze_min * 60.0, now, "button")
+                svc.snooze(self.d.session.config.snooze_min * 60.0, now)
             elif key == "default":
                 log.info("cue notification clicked (not a Done: press Done, or `mmctl done`)")
             else:
@@ -142,9 +112,6 @@ class Answers:
                                 _escape(str(key)))
         elif a.kind == "closed":
             if a.reason == 2:
-                confirm = self.d.session.confirm
-                s = confirm.dismissed(did, now) if confirm is not None else None
-                if s is not None:
-                    log.info("cue notification dismissed (not a done): %s", ", ".join(s.cues))
+                svc.dismissed(did, now)
             else:
                 log.debug("cue notification %d closed (reason %d)", did, a.reason)
