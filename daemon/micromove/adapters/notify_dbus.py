@@ -1,53 +1,21 @@
 """Cue notifications with Done and Snooze buttons: one long-lived session-bus connection.
 
-Why a connection that stays open: GNOME Shell and dunst send a notification's
-answers (`ActionInvoked(id, key)`, `NotificationClosed(id, reason)`) only to
-the bus connection that sent it; a connection per notification, closed at
-once, could never hear a click. So `ActionNotifier` keeps one connection:
+GNOME Shell and dunst send a notification's answers (`ActionInvoked`,
+`NotificationClosed`) only to the connection that sent it, so
+`ActionNotifier` keeps one open: opened within the call's deadline on the
+notifier's worker thread (at start: `prepare`), read by a thread of its own
+that blocks in `select` on the socket and a stop pipe (no timer: no wake-up
+while nothing arrives). Buttons only where the server lists `actions`;
+urgency 1, category `x-micromove.cue`, `expire_timeout` EXPIRE_MS (two
+minutes), and the next cue replaces the previous one (`replaces_id`), so
+GNOME's message list holds one micromove cue at most. Only signals from the
+server that got the Notify, for ids this process was given, become `Answer`s
+for the answer sink; everything else is logged once, then counted. A broken
+connection is reopened at the next cue, with back-off, and meanwhile cues go
+out on a connection per call without buttons (DBusNotifier.notify_by).
 
-- It is opened (connect, auth, Hello, two AddMatch rules) within the call's
-  deadline on the notifier's worker thread, the first time a cue goes out.
-  A reader thread of its own then blocks in `select` on the socket (and a
-  stop pipe): no timer, no wake-up while nothing arrives.
-- Match rules: the signals of org.freedesktop.Notifications (for servers
-  that broadcast, such as mako and KDE; GNOME and dunst address them to us)
-  and NameOwnerChanged for that name (a server that went away or restarted).
-- Each cue: GetNameOwner (is a server there? its unique name), its
-  capabilities (GetCapabilities, cached per server), then Notify. Buttons
-  (`done` "Done", `snooze` "Snooze N min") only when the server lists
-  `actions`. Hints: urgency 1 (normal, never critical: GNOME shows critical
-  banners through do-not-disturb and over fullscreen windows) and category
-  `x-micromove.cue`. Every step is bounded by `timeout_s` from the start of
-  the call, like the plain notifier's.
-- A signal counts only when it comes from the server that got the Notify
-  and names an id this process was given for a cue; anything else (an
-  earlier run's notification, another program's, another server's) is
-  ignored, logged once and then only counted. Each notification answers at
-  most a few distinct keys, so a flood of signals costs a dictionary look-up
-  each on the reader thread and never reaches the daemon's loop more than
-  that. Answers are handed to the `answer sink` (the daemon queues them and
-  wakes its loop); the reader never waits for anyone.
-- After Done or Snooze the notification is closed (CloseNotification, no
-  reply awaited; dunst keeps a notification open after an action).
-
-`expire_timeout` (EXPIRE_MS, two minutes): the buttons are useful while an
-answer still says something about this cue set. micromove itself infers
-"likely done" from an input gap beginning within 60 s of the cue and lasting
-the movements' own time, so two minutes cover reading, moving and answering;
-a Done much later is memory rather than answer (`mmctl done` still takes
-it). Servers that honour the timeout (dunst, mako, KDE) then close it with
-reason 1 (expired: neither done nor dismissed). GNOME keeps expired
-notifications in its message list: there, the next cue set *replaces* the
-previous cue notification (`replaces_id`), so the list holds at most one
-micromove cue, and its buttons keep working because the connection stays open.
-
-Faults: when the connection breaks (the bus restarted, say), the reader
-logs it once and the next cue reopens it; if that fails, the next tries
-back off (1 s, doubling, at most 60 s) and meanwhile cues go out through a
-connection per call, without buttons (DBusNotifier.notify_by), rather than
-be lost. A server that restarts loses its notifications: the ids it gave are
-dropped (NameOwnerChanged), logged once. A hung server: the call fails at its
-deadline like the plain notifier's; the connection itself stays usable.
+The why, and every choice with its reason: docs/notifications.md,
+"Buttons: Done and Snooze".
 """
 
 from __future__ import annotations
