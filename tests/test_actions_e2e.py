@@ -138,6 +138,8 @@ def test_dismissing_in_dunst_is_recorded_as_dismissed_never_done(
         status = mmctl("status", env=env)
         assert status.returncode == 0, status.stderr
         assert "notification dismissed" in status.stdout, status.stdout
+        doctor = mmctl("doctor", env=env)
+        assert "notification server: dunst" in doctor.stdout and "cues carry Done and Snooze buttons" in doctor.stdout
         assert daemon.stop() == 0, daemon.stderr
     assert confirmations(home) == [(1, "hands.wrist_pulse", "dismissed", "button")]
     day = stats(home, env)["totals"]

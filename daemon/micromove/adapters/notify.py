@@ -272,6 +272,26 @@ class DBusNotifier:
         finally:
             conn.close()
 
+    def capabilities(self) -> list[str] | None:
+        """The running server's capabilities (GetCapabilities), or None if it cannot tell."""
+        from jeepney import new_method_call
+
+        conn = self._open(time.monotonic() + self.timeout_s)
+        if isinstance(conn, NotifyResult):
+            return None
+        try:
+            owner, _there = self._owner(conn)
+            if owner is None:
+                return None
+            reply = conn.call(new_method_call(_notifications(), "GetCapabilities"))
+            if _is_error(reply) or not reply.body or not isinstance(reply.body[0], list):
+                return None
+            return [str(c) for c in reply.body[0]]
+        except Exception:  # noqa: BLE001
+            return None
+        finally:
+            conn.close()
+
     def server_info(self) -> tuple[str, str, str] | None:
         """(name, vendor, version) of the running notification server, or None."""
         from jeepney import new_method_call
