@@ -8,7 +8,7 @@ unknown action key, a body click, a flood of signals, a server that restarts
 between Notify and the click, a server without buttons.
 
 Config: the wrist pulse comes due after 0.6 s of typing, a natural pause is
-0.5 s, `notify.snooze_min` 0.05 (3 s). Each test stops its daemon soon after
+0.5 s, `notify.snooze_min` 0.1 (6 s). Each test stops its daemon soon after
 the last answer: an input gap of 10 s after a cue would be inferred as
 "likely done", which is not what these tests are about.
 """
@@ -36,7 +36,7 @@ from dunst import Dunst
 
 pytestmark = [pytest.mark.desktop, pytest.mark.slow]
 
-SNOOZE_MIN = 0.05  # 3 s
+SNOOZE_MIN = 0.1  # 6 s
 PAUSE_S = 0.5
 BURST = "abcdefghijklmnop"  # 16 keys, 60 ms apart: 0.9 s of typing
 
