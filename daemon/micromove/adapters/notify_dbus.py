@@ -264,6 +264,9 @@ class ActionNotifier(DBusNotifier):
         conn = self._conn
         if conn is not None and conn.broken is None:
             return conn
+        if conn is not None:  # broken: its reader has ended; free its socket and pipe
+            self._conn = None
+            conn.close()
         now = time.monotonic()
         if now < self._retry_at:
             return None
