@@ -36,6 +36,7 @@ from desktop import (  # noqa: F401
     xvfb_fixture,
 )
 from fakes import WALL0, FakeClock, FakeSource
+from fakes import FakeNotifier as Notifier
 from micromove import config as config_mod
 from micromove.adapters.store import Store
 from micromove.commands.run import wire
@@ -321,16 +322,6 @@ def test_simulate_db_records_likely_done(tmp_path: Path) -> None:
 
 
 # ====================================================================== check-in reminder
-class Notifier:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.ok = True
-
-    def submit(self, title: str, body: str, on_result: Any) -> None:
-        self.sent.append((title, body))
-        on_result(self.ok, None if self.ok else "no server")
-
-
 @pytest.fixture(name="loop")
 def loop_fixture(tmp_path: Path) -> Iterator[Any]:
     """A real Daemon (real Session, Store, Service) on a fake clock, driven pass by pass."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fakes import WALL0, FakeClock, FakeSource
+from fakes import WALL0, FakeClock, FakeNotifier, FakeSource
 from micromove import config as config_mod
 from micromove.adapters.store import Store
 from micromove.commands.run import wire
@@ -21,7 +21,7 @@ from micromove.control.server import ControlEndpoint
 from micromove.daemon import Daemon
 from micromove.inbox import Inbox, Stopping
 from micromove.service import ServiceError
-from test_control import Notifier, cfg_text, rows
+from test_control import cfg_text, rows
 
 WRIST = "hands.wrist_pulse"
 
@@ -30,7 +30,7 @@ class Rig:
     def __init__(self, tmp_path: Path) -> None:
         cfg = config_mod.from_text(cfg_text({WRIST: 0.05}, pause=1, break_s=60, max_defer=60), "t.yaml")
         self.store = Store.open(tmp_path / "d.db")
-        self.clock, self.notifier = FakeClock(1000.0), Notifier()
+        self.clock, self.notifier = FakeClock(1000.0), FakeNotifier()
         self.d = Daemon(cfg, store=self.store, source=FakeSource(), notifier=self.notifier, clock=self.clock,
                         batch_s=0)  # fmt: skip
         self.svc = wire(self.d, self.store, self.notifier, None)
