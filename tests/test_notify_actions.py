@@ -11,6 +11,7 @@ answers land in a list standing in for the daemon's queue.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -180,6 +181,7 @@ def test_a_bus_restart_reconnects_with_backoff_and_meanwhile_sends_without_butto
     try:
         s1: NotifyServer = notify_server_factory("ok", bus=first, actions=True)
         assert n.notify_cue("t", "b", 1, ACTIONS).ok
+        fds = len(os.listdir("/proc/self/fd"))
         with caplog.at_level(logging.INFO, logger="micromove"):
             s1.stop()
             bus.stop()  # the bus goes away under the open connection
@@ -196,6 +198,8 @@ def test_a_bus_restart_reconnects_with_backoff_and_meanwhile_sends_without_butto
         assert n.notify_cue("t", "b", 4, ACTIONS).ok
         assert s2.records()[-1]["actions"][0] == "done"
         assert n.stats["reconnects"] == 1
+        # The broken connection's socket and pipe were closed (s1's pipes gave way to s2's).
+        assert len(os.listdir("/proc/self/fd")) == fds
     finally:
         n.close()
         bus.stop()
