@@ -181,7 +181,7 @@ def check_config(text: str, source: str = SRC) -> config.Config | ConfigError:
 SCHEMA_KEYS = {
     "pause": ["min_s", "max_defer_s", "min"],
     "activity": ["break_s"],
-    "notify": ["min_gap_s", "timeout_s"],
+    "notify": ["min_gap_s", "timeout_s", "snooze_min"],
     "progression": ["enabled"],
     "input": ["backend"],
     "checkin": ["reminder"],

@@ -48,6 +48,8 @@ class Config:
     min_gap_s: float = 300.0
     # Hard limit on one notification call; the engine never waits on it.
     notify_timeout_s: float = 3.0
+    # How long the notification's Snooze button (and `notify.snooze_min`) holds cues.
+    snooze_min: float = 15.0
     progression_enabled: bool = True
     input_backend: str = "auto"
     # Weekly self-check reminder (`mmctl checkin`).
@@ -83,7 +85,11 @@ class Config:
         return {
             "pause": {"min_s": self.pause_min_s, "max_defer_s": self.max_defer_s},
             "activity": {"break_s": self.break_s},
-            "notify": {"min_gap_s": self.min_gap_s, "timeout_s": self.notify_timeout_s},
+            "notify": {
+                "min_gap_s": self.min_gap_s,
+                "timeout_s": self.notify_timeout_s,
+                "snooze_min": self.snooze_min,
+            },
             "progression": {"enabled": self.progression_enabled},
             "input": {"backend": self.input_backend},
             "checkin": {"reminder": self.checkin_reminder},
@@ -144,12 +150,13 @@ _NUMBER_RULES: dict[str, tuple[str, str]] = {
     "activity.break_s": (">0", "must be greater than 0"),
     "notify.min_gap_s": (">=0", "must be 0 or more"),
     "notify.timeout_s": ("(0,3]", "must be greater than 0 and at most 3"),
+    "notify.snooze_min": ("(0,10080]", "must be greater than 0 and at most 10080 (7 days)"),
 }
 _BOOL_KEYS = ("progression.enabled", "checkin.reminder", *(f"quiet.{n}" for n in QUIET_SOURCES))
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "pause": ("min_s", "max_defer_s"),
     "activity": ("break_s",),
-    "notify": ("min_gap_s", "timeout_s"),
+    "notify": ("min_gap_s", "timeout_s", "snooze_min"),
     "progression": ("enabled",),
     "input": ("backend",),
     "checkin": ("reminder",),
@@ -279,6 +286,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
                     (rule == ">0" and v > 0)
                     or (rule == ">=0" and v >= 0)
                     or (rule == "(0,3]" and 0 < v <= 3)
+                    or (rule == "(0,10080]" and 0 < v <= 10080)
                 )
                 if not ok:
                     err(fv, fpath, _number_msg(v, msg))
@@ -319,6 +327,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
         break_s=float(break_s),
         min_gap_s=float(values.get("notify.min_gap_s", d.min_gap_s)),
         notify_timeout_s=float(values.get("notify.timeout_s", d.notify_timeout_s)),
+        snooze_min=float(values.get("notify.snooze_min", d.snooze_min)),
         progression_enabled=values.get("progression.enabled", d.progression_enabled),
         input_backend=values.get("input.backend", d.input_backend),
         checkin_reminder=values.get("checkin.reminder", d.checkin_reminder),

@@ -12,6 +12,8 @@ The loop is event-driven. It sleeps in `select` on a self-pipe until one of:
   due, a stretch ending, the end of a min-gap hold);
 - the batch flush, at most `flush_s` after data became unflushed;
 - a notifier result, a signal (signal.set_wakeup_fd), a backend dying;
+- an answer on a cue notification (Done, Snooze, dismissed: answers.py,
+  handed in through the inbox like a control request);
 - a call handed in from another thread through the inbox (inbox.py: the
   control socket's status, pause, ...; run between passes on this thread,
   without the batch wait), or a deadline of one of the loop's hooks (the
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING, Protocol
 from .adapters.clock import Clock, ClockWatch, SystemClock
 from .adapters.inputs import InputSource
 from .adapters.inputs.tap import Tap
+from .answers import Answers
 from .config import Config
 from .core.session import Delivered, Session, StoreWriter
 from .errors import ConfigError, StoreError
@@ -219,6 +222,8 @@ class Daemon:
         self.cue_log = CueLog(self.session)  # the verbose log: why a cue did (not) come
         self.results: queue.SimpleQueue[tuple[int | None, bool, str | None]] = queue.SimpleQueue()
         self.in_flight: dict[int | None, tuple[str, ...]] = {}
+        # Done / Snooze / dismissed on a cue notification (answers.py).
+        self.answers = Answers(self)
         self._stop_reason: str | None = None
         self._reload_requested = False
         self._t = self.clock.now()  # engine time reached so far
@@ -434,7 +439,7 @@ class Daemon:
 
         self.in_flight[did] = cues
         try:
-            self.notifier.submit(title, body, on_result)
+            self.answers.submit(title, body, on_result, did)
         except Exception as exc:  # noqa: BLE001 - never let the notifier stop counting
             self.in_flight.pop(did, None)
             self._record(did, cues, False, f"{type(exc).__name__}: {exc}")

@@ -109,7 +109,13 @@ def check_notifications(env: Mapping[str, str] | None = None) -> Check:
     info = n.server_info()
     if info is not None:
         name, vendor, version = info
-        return Check("notifications", OK, f"notification server: {name} {version} ({vendor})")
+        caps = n.capabilities()
+        buttons = (
+            "" if caps is None
+            else "; cues carry Done and Snooze buttons" if "actions" in caps
+            else "; it shows no buttons: answer cues with `mmctl done` / `mmctl snooze`"
+        )  # fmt: skip
+        return Check("notifications", OK, f"notification server: {name} {version} ({vendor}){buttons}")
     conn = n._open(time.monotonic() + 2.0)
     if isinstance(conn, NotifyResult):
         return Check(

@@ -177,6 +177,9 @@ class LastSetView:
     delivered: bool | None  # None: the notifier has not answered yet
     done: tuple[str, ...]
     likely: bool
+    dismissed: bool = False  # its notification was closed by the person
+    answer: str | None = None  # done | likely | dismissed | None (not answered yet)
+    done_by: str | None = None  # cli | button (the first done's source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,19 +386,31 @@ class Service:
             raise ServiceError("nothing", "micromove keeps no database here: nothing to mark")
         try:
             if delivery_id is not None:
-                marked = confirm.done_set(delivery_id, now)
+                marked = confirm.done_set(delivery_id, now, source)
             else:
-                marked = confirm.done(list(cues) if cues is not None else None, now)
+                marked = confirm.done(list(cues) if cues is not None else None, now, source)
         except NothingToMark as exc:
             raise ServiceError("nothing", str(exc)) from None
         fresh = [c for _s, c, already in marked if not already]
         if fresh:
-            log.info("marked done%s: %s", "" if source == "cli" else f" ({source})", ", ".join(fresh))
+            how = {"cli": "", "button": " (Done on the notification)"}.get(source, f" ({source})")
+            log.info("marked done%s: %s", how, ", ".join(fresh))
         self._write()
         return DoneResult(
             tuple(Marked(c, s.delivery_id, round(self._wall(s.t), 3), already) for s, c, already in marked),
             source,
         )
+
+    def dismissed(self, delivery_id: int, now: float) -> bool:
+        """The person closed the notification of cue set `delivery_id` without
+        answering it: recorded as dismissed (never as done). False if that set
+        is unknown, was not shown, or was dismissed already."""
+        confirm = self.session.confirm
+        s = confirm.dismissed(delivery_id, now) if confirm is not None else None
+        if s is None:
+            return False
+        log.info("cue notification dismissed (not a done): %s", ", ".join(s.cues))
+        return True
 
     # ---------------------------------------------------------------- status
     def status(self, now: float) -> Status:
@@ -454,7 +469,7 @@ class Service:
             s = confirm.recent[-1]
             delivered = False if s.failed else (None if s.delivery_id in self.info.in_flight else True)
             last_set = LastSetView(s.delivery_id, round(w(s.t), 3), tuple(s.cues), delivered,
-                                   tuple(sorted(s.done)), s.likely)
+                                   tuple(sorted(s.done)), s.likely, s.dismissed, s.answer(), s.done_by)
         # Write what is pending so the database figures a caller adds are current.
         with contextlib.suppress(Exception):
             session.flush()

@@ -215,9 +215,12 @@ class DBusNotifier:
         return name
 
     def notify(self, title: str, body: str) -> NotifyResult:
+        return self.notify_by(title, body, time.monotonic() + self.timeout_s)
+
+    def notify_by(self, title: str, body: str, deadline: float) -> NotifyResult:
+        """`notify` on a connection of its own, all of it done by `deadline` (monotonic)."""
         from jeepney import new_method_call
 
-        deadline = time.monotonic() + self.timeout_s
         conn = self._open(deadline)
         if isinstance(conn, NotifyResult):
             return conn
@@ -269,6 +272,26 @@ class DBusNotifier:
             return _fail(f"no answer within {self.timeout_s:g} s")
         except Exception as exc:  # noqa: BLE001
             return _fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+
+    def capabilities(self) -> list[str] | None:
+        """The running server's capabilities (GetCapabilities), or None if it cannot tell."""
+        from jeepney import new_method_call
+
+        conn = self._open(time.monotonic() + self.timeout_s)
+        if isinstance(conn, NotifyResult):
+            return None
+        try:
+            owner, _there = self._owner(conn)
+            if owner is None:
+                return None
+            reply = conn.call(new_method_call(_notifications(), "GetCapabilities"))
+            if _is_error(reply) or not reply.body or not isinstance(reply.body[0], list):
+                return None
+            return [str(c) for c in reply.body[0]]
+        except Exception:  # noqa: BLE001
+            return None
         finally:
             conn.close()
 
@@ -371,6 +394,9 @@ class _Job:
     title: str
     body: str
     on_result: OnResult
+    tag: int | None = None  # a cue set's delivery id (its buttons' answers carry it)
+    actions: tuple[tuple[str, str], ...] = ()  # (key, label) buttons
+    prepare: bool = False  # not a notification: let the notifier get ready (prepare())
 
 
 class AsyncNotifier:
@@ -413,6 +439,30 @@ class AsyncNotifier:
             return
         self._q.put(_Job(title, body, on_result))
 
+    def submit_cue(
+        self, title: str, body: str, on_result: OnResult, tag: int, actions: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Like `submit`, for a cue set: with `actions` as buttons where the notifier and
+        the server can (notify_dbus.ActionNotifier); answers go to the answer sink with `tag`."""
+        if self._closing or self._q.qsize() >= self.max_queue:
+            self.submit(title, body, on_result)  # answered as failed, with the reason
+            return
+        self._q.put(_Job(title, body, on_result, tag, tuple(actions)))
+
+    def prepare(self) -> None:
+        """Let the notifier get ready on its thread (open its connection), so that the
+        first cue costs no more than the others. Never blocks the caller."""
+        if getattr(self.notifier, "prepare", None) is not None and not self._closing:
+            self._q.put(_Job("", "", _ignore_result, prepare=True))
+
+    def set_answer_sink(self, sink: Callable[[Any], None]) -> bool:
+        """Where a cue notification's answers go (called on another thread); False: no buttons here."""
+        hook = getattr(self.notifier, "set_answer_sink", None)
+        if hook is None:
+            return False
+        hook(sink)
+        return True
+
     def close(self, timeout: float = 4.0) -> bool:
         """Let waiting calls finish for up to `timeout` s, then answer the rest as failed.
 
@@ -423,6 +473,10 @@ class AsyncNotifier:
             self._stop_by = time.monotonic() + max(0.0, timeout)
             self._q.put(None)
         self._thread.join(max(0.0, timeout) + 0.5)
+        closer = getattr(self.notifier, "close", None)
+        if closer is not None:
+            with contextlib.suppress(Exception):
+                closer()
         return not self._thread.is_alive()
 
     def _work(self) -> None:
@@ -430,14 +484,24 @@ class AsyncNotifier:
             job = self._q.get()
             if job is None:
                 return
+            if job.prepare:
+                with contextlib.suppress(Exception):
+                    self.notifier.prepare()  # type: ignore[attr-defined]
+                continue
             if self._stop_by is not None and time.monotonic() >= self._stop_by:
                 result = _fail("micromove stopped before the notification was sent")
             else:
-                result = self._call(job.title, job.body)
+                result = self._call(job.title, job.body, job)
             _answer(job.on_result, result)
 
-    def _call(self, title: str, body: str) -> NotifyResult:
+    def _call(self, title: str, body: str, job: _Job | None = None) -> NotifyResult:
         n = self.notifier
+        cue = getattr(n, "notify_cue", None)
+        if cue is not None and job is not None and job.tag is not None and getattr(n, "bounded", False):
+            try:
+                return cue(title, body, job.tag, job.actions)  # type: ignore[no-any-return]
+            except Exception as exc:  # noqa: BLE001 - it never raises; be sure
+                return _fail(f"{type(exc).__name__}: {exc}")
         if getattr(n, "bounded", False):
             try:
                 return n.notify(title, body)
@@ -461,6 +525,10 @@ class AsyncNotifier:
             self._hung.append(t)
             return _fail(f"the notification did not go out within {self.timeout_s:g} s")
         return out[0] if out else _fail("the notifier ended without a result")
+
+
+def _ignore_result(result: NotifyResult) -> None:
+    pass
 
 
 def _takes_ok_and_error(on_result: Callable[..., None]) -> bool:

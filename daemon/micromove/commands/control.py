@@ -246,9 +246,14 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
         state = {True: "shown", False: "not shown", None: "being shown"}[last["delivered"]]
         extra = []
         if last["done"]:
-            extra.append("done: " + ", ".join(last["done"]))
+            by = {"button": " (Done on the notification)", "cli": " (mmctl done)"}.get(last.get("done_by") or "", "")
+            extra.append("done: " + ", ".join(last["done"]) + by)
         if last["likely"]:
             extra.append("likely done")
+        if last.get("dismissed") and not last["done"]:
+            extra.append("notification dismissed")
+        if not extra and last["delivered"]:
+            extra.append("not answered yet")
         tail = f"; {'; '.join(extra)}" if extra else ""
         lines.append(f"  last cue set: {_clock(last['t'], now)} {', '.join(last['cues'])} ({state}{tail})")
     t = r.get("today")
@@ -256,7 +261,10 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
         counts = f"{t['keys']:,} keys, {t['clicks']:,} clicks, {t['scrolls']:,} scrolls"
         if r.get("input_quality") == "presence" and not (t["keys"] or t["clicks"] or t["scrolls"]):
             counts = "counts not recorded (presence only)"
-        lines.append(f"  today: {counts}; {t['cues']} cues shown, {t['done']} done, {t['likely']} likely done")
+        lines.append(
+            f"  today: {counts}; {t['cues']} cues shown, {t['done']} done, {t['likely']} likely done, "
+            f"{t.get('dismissed', 0)} dismissed"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -34,8 +34,9 @@ def _load(args: argparse.Namespace) -> Any:
 
 def _make_notifier(cfg: Any) -> Any:
     from ..adapters.notify import AsyncNotifier
+    from ..adapters.notify_dbus import make_cue_notifier
 
-    return AsyncNotifier(timeout_s=cfg.notify_timeout_s)
+    return AsyncNotifier(make_cue_notifier(cfg.notify_timeout_s))
 
 
 def _thread_excepthook(log: Any) -> Any:
@@ -77,6 +78,9 @@ def wire(daemon: Any, store: Any, notifier: Any, socket_path: Any, quality: str 
         last_checkin=(lambda: readmodel.last_checkin_time(db)) if db is not None else (lambda: None),
     )
     daemon.add_hook(service)
+    answers = getattr(daemon, "answers", None)
+    if answers is not None:
+        answers.service = service  # Done / Snooze / dismissed on a cue notification
     if socket_path is not None:
         daemon.add_hook(ControlEndpoint(socket_path, service, daemon.inbox, today=readmodel.today_figures))
     return service
@@ -120,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
         store = Store.open(db)  # StoreError: one line, exit 2
         notifier = _make_notifier(cfg)
+        notifier.prepare()  # its bus connection opens now, on its own thread
         waker = Waker()
         daemon = Daemon(
             cfg,

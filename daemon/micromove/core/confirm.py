@@ -7,12 +7,11 @@ delivery id (docs/schema.md), and kept apart so that `mmctl stats` can show
 both:
 
 - **done**: the person said so (`mmctl done [CUE...]`, through the control
-  socket). `done()` marks the last cue set, or for each named cue the latest
+  socket, source "cli"; or the Done button on the notification,
+  `done_set`, source "button", which marks every cue of that set). `done()` marks the last cue set, or for each named cue the latest
   cue set that held it. Cue sets the daemon knows were not shown (the
   notifier failed, or the machine was asleep) are skipped. A cue already
-  marked done is reported as such, never written twice. `done_set()` marks
-  every cue of one cue set by its delivery id (a notification's own button).
-  The memory covers the
+  marked done is reported as such, never written twice. The memory covers the
   last `RECENT` cue sets since the daemon started.
 - **likely**: inferred from input. After a cue set goes out at `t`, an input
   gap that begins within `LIKELY_WINDOW_S` of it and lasts at least
@@ -25,6 +24,12 @@ both:
   A later `done` for the same cue is still recorded: stats counts a cue as
   likely only when it is not done. A gap longer than the set (the person
   left the desk) counts too: leaving the desk is moving.
+
+- **dismissed**: the person closed the set's notification without answering
+  (`dismissed`, source "button"). Never a done; recorded once per set, for
+  each cue not already done. What the person says comes before what is
+  inferred: a dismissal ends the watch for a likely-done gap, and a set
+  both inferred likely and dismissed counts as dismissed.
 
 Why these numbers: 60 s is time to read a notification and start; 0.6 of
 the movements' own time allows for doing them a little faster than the
@@ -47,8 +52,9 @@ LIKELY_FACTOR = 0.6
 LIKELY_MIN_S = 10.0
 RECENT = 32
 
-# record(t, cue_id, delivery_id, kind): t on the session's (engine) timeline.
-Record = Callable[[float, str, int, str], None]
+# record(t, cue_id, delivery_id, kind, source): t on the session's (engine)
+# timeline; kind done | likely | dismissed, source cli | button | inferred.
+Record = Callable[[float, str, int, str, str], None]
 
 
 def catalog_seconds(cue_id: str) -> float:
@@ -63,7 +69,7 @@ class NothingToMark(Exception):
 
 
 class CueSet:
-    __slots__ = ("delivery_id", "t", "cues", "need_s", "done", "likely", "failed")
+    __slots__ = ("delivery_id", "t", "cues", "need_s", "done", "likely", "failed", "dismissed", "done_by")
 
     def __init__(self, delivery_id: int, t: float, cues: tuple[str, ...], need_s: float) -> None:
         self.delivery_id = delivery_id
@@ -73,6 +79,16 @@ class CueSet:
         self.done: set[str] = set()
         self.likely = False
         self.failed = False
+        self.dismissed = False
+        self.done_by: str | None = None  # source of the first done: cli | button
+
+    def answer(self) -> str | None:
+        """How the set was answered: done, likely, dismissed, or None (not yet)."""
+        if self.done:
+            return "done"
+        if self.dismissed:
+            return "dismissed"
+        return "likely" if self.likely else None
 
 
 class Confirmations:
@@ -141,7 +157,7 @@ class Confirmations:
         w.likely = True
         for c in w.cues:
             if c not in w.done:
-                self._record(at, c, w.delivery_id, "likely")
+                self._record(at, c, w.delivery_id, "likely", "inferred")
 
     # ------------------------------------------------------------- done
     def last_set(self) -> CueSet | None:
@@ -150,15 +166,35 @@ class Confirmations:
                 return s
         return None
 
-    def done_set(self, delivery_id: int, t: float) -> list[tuple[CueSet, str, bool]]:
-        """Mark every cue of the cue set `delivery_id` done at `t` (a button on
-        that very notification). NothingToMark if it is unknown or was not shown."""
-        s = next((s for s in self.recent if s.delivery_id == delivery_id), None)
-        if s is None or s.failed:
-            raise NothingToMark(f"cue set {delivery_id} is not one shown since micromove started")
-        return self._mark([(s, c) for c in s.cues], t)
+    def find(self, delivery_id: int) -> CueSet | None:
+        for s in reversed(self.recent):
+            if s.delivery_id == delivery_id:
+                return s
+        return None
 
-    def done(self, cues: Iterable[str] | None, t: float) -> list[tuple[CueSet, str, bool]]:
+    def done_set(self, delivery_id: int, t: float, source: str = "button") -> list[tuple[CueSet, str, bool]]:
+        """Every cue of the set `delivery_id` done at `t`; NothingToMark if it is not remembered."""
+        s = self.find(delivery_id)
+        if s is None or s.failed:
+            raise NothingToMark(f"cue set {delivery_id} is not one micromove showed since it started")
+        return self._mark([(s, c) for c in s.cues], t, source)
+
+    def dismissed(self, delivery_id: int, t: float) -> CueSet | None:
+        """The set's notification was closed by the person; None if nothing was recorded."""
+        s = self.find(delivery_id)
+        if s is None or s.failed or s.dismissed:
+            return None
+        s.dismissed = True
+        if self._watch is s:
+            self._watch = None  # the person said no: no likely-done inference after it
+        for c in s.cues:
+            if c not in s.done:
+                self._record(t, c, s.delivery_id, "dismissed", "button")
+        return s
+
+    def done(
+        self, cues: Iterable[str] | None, t: float, source: str = "cli"
+    ) -> list[tuple[CueSet, str, bool]]:
         """Mark cues done at `t`; [(set, cue, already_done)]. NothingToMark if no set fits.
 
         `cues` None: every cue of the last cue set. Otherwise, for each named
@@ -177,14 +213,16 @@ class Confirmations:
                 if found is None:
                     raise NothingToMark(f"{c} has not been cued since micromove started")
                 plan.append((found, c))
-        return self._mark(plan, t)
+        return self._mark(plan, t, source)
 
-    def _mark(self, plan: list[tuple[CueSet, str]], t: float) -> list[tuple[CueSet, str, bool]]:
+    def _mark(self, plan: list[tuple[CueSet, str]], t: float, source: str) -> list[tuple[CueSet, str, bool]]:
         out = []
         for s, c in plan:
             already = c in s.done
             if not already:
+                if s.done_by is None:
+                    s.done_by = source
                 s.done.add(c)
-                self._record(t, c, s.delivery_id, "done")
+                self._record(t, c, s.delivery_id, "done", source)
             out.append((s, c, already))
         return out

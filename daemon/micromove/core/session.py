@@ -67,7 +67,9 @@ class StoreWriter(Protocol):
         delivered: bool | None,
         error: str | None = None,
     ) -> int: ...
-    def add_confirmation(self, t: float, cue_id: str, delivery_id: int | None, kind: str) -> None: ...
+    def add_confirmation(
+        self, t: float, cue_id: str, delivery_id: int | None, kind: str, source: str | None = None
+    ) -> None: ...
     def get_state(self, key: str) -> str | None: ...
     def set_state(self, key: str, value: str) -> None: ...
     def flush(self) -> None: ...
@@ -366,9 +368,9 @@ class Session:
             elif isinstance(d, Dropped):
                 log.debug("cue dropped at a break (its %s stretch ended): %s", d.trigger, ", ".join(d.cues))
 
-    def _confirmed(self, t: float, cue_id: str, delivery_id: int, kind: str) -> None:
+    def _confirmed(self, t: float, cue_id: str, delivery_id: int, kind: str, source: str) -> None:
         if self.store is not None:
-            self.store.add_confirmation(t + self.wall_offset, cue_id, delivery_id, kind)
+            self.store.add_confirmation(t + self.wall_offset, cue_id, delivery_id, kind, source)
 
     def not_delivered(self, delivery_id: int | None) -> None:
         """A cue set was never shown: no "likely done" for it, and `done` skips it."""

@@ -81,25 +81,30 @@ def progression_start(conn: sqlite3.Connection | None) -> date | None:
 
 
 # ------------------------------------------------------------------ cues and their outcome
-def cue_outcomes(conn: sqlite3.Connection, lo: float, hi: float) -> Iterator[tuple[float, bool, str, bool, bool]]:
-    """(t, shown, cue id, done, likely) for every cue of the cue sets delivered in [lo, hi).
+def cue_outcomes(
+    conn: sqlite3.Connection, lo: float, hi: float
+) -> Iterator[tuple[float, bool, str, bool, bool, bool]]:
+    """(t, shown, cue id, done, likely, dismissed) for every cue of the cue sets delivered in [lo, hi).
 
     `shown`: the notification reached the server (delivered = 1). `done`: the
-    person confirmed it; `likely`: inferred from input and not confirmed done
-    (a cue counts once: done wins). The one definition stats, status and
-    checkin count by.
+    person confirmed it; `dismissed`: the person closed its notification and
+    did not confirm it; `likely`: inferred from input, neither confirmed nor
+    dismissed. A cue counts once: what the person said (done, then dismissed)
+    comes before what was inferred (likely).
+    The one definition stats, status and checkin count by.
     """
     # (A plain join plus a set lookup: half the time of joining the
     # confirmations in SQL. All of them: there is at most one per cue shown.)
     done_set: set[tuple[int, str]] = set()
     likely_set: set[tuple[int, str]] = set()
+    dismissed_set: set[tuple[int, str]] = set()
+    sets = {"done": done_set, "likely": likely_set, "dismissed": dismissed_set}
     for did, cid, kind in conn.execute(
         "SELECT delivery_id, cue_id, kind FROM confirmations WHERE delivery_id IS NOT NULL"
     ):
-        if kind == "done":
-            done_set.add((did, cid))
-        elif kind == "likely":
-            likely_set.add((did, cid))
+        into = sets.get(kind)
+        if into is not None:
+            into.add((did, cid))
     for t, delivered, did, cue_id in conn.execute(
         "SELECT v.t, v.delivered, c.delivery_id, c.cue_id"
         " FROM deliveries v JOIN delivery_cues c ON c.delivery_id = v.id WHERE v.t >= ? AND v.t < ?",
@@ -107,7 +112,8 @@ def cue_outcomes(conn: sqlite3.Connection, lo: float, hi: float) -> Iterator[tup
     ):
         key = (did, cue_id)
         done = key in done_set
-        yield t, delivered == 1, cue_id, done, (key in likely_set) and not done
+        dismissed = (key in dismissed_set) and not done
+        yield t, delivered == 1, cue_id, done, (key in likely_set) and not done and not dismissed, dismissed
 
 
 def recent_regions(conn: sqlite3.Connection | None, days: int = 14, now: float | None = None) -> dict[str, tuple[int, int]]:
@@ -118,7 +124,7 @@ def recent_regions(conn: sqlite3.Connection | None, days: int = 14, now: float |
 
     since = (time.time() if now is None else now) - days * 86400.0
     out: dict[str, tuple[int, int]] = {}
-    for _t, shown, cue_id, done, likely in cue_outcomes(conn, since, float("inf")):
+    for _t, shown, cue_id, done, likely, _dismissed in cue_outcomes(conn, since, float("inf")):
         if not shown:
             continue
         region = cue_id.partition(".")[0]
@@ -140,12 +146,13 @@ def today_figures(db: str | os.PathLike[str], now_wall: float) -> dict[str, Any]
             " coalesce(sum(moves), 0) FROM activity WHERE minute >= ?",
             (int(lo // 60),),
         ).fetchone()
-        cues = done = likely = 0
-        for _t, shown, _cue, d, lk in cue_outcomes(conn, lo, float("inf")):
+        cues = done = likely = dismissed = 0
+        for _t, shown, _cue, d, lk, dm in cue_outcomes(conn, lo, float("inf")):
             if shown:
                 cues += 1
                 done += d
                 likely += lk
+                dismissed += dm
     finally:
         conn.close()
     return {
@@ -157,6 +164,7 @@ def today_figures(db: str | os.PathLike[str], now_wall: float) -> dict[str, Any]
         "cues": cues,
         "done": done,
         "likely": likely,
+        "dismissed": dismissed,
     }
 
 

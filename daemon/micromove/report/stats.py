@@ -24,7 +24,10 @@ DST day is exactly as long as it was on the wall clock.
 - Cues are counted one by one (a set of three counts three) in the bucket of
   their delivery: `cues` those shown (delivered = 1), `cues_undelivered` those
   that failed or never got an answer, `cues_done` delivered cues confirmed
-  done, `cues_likely_done` delivered cues inferred done and not confirmed.
+  done, `cues_likely_done` delivered cues inferred done and not confirmed,
+  `cues_dismissed` delivered cues whose notification the person closed and
+  that are not done (done, likely and dismissed never overlap: what the
+  person said comes before what was inferred).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ FIELDS: tuple[str, ...] = (
     "cues",
     "cues_done",
     "cues_likely_done",
+    "cues_dismissed",
     "cues_undelivered",
 )
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
@@ -229,7 +233,7 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     # each with whether it was confirmed done / likely done; bucketed here.
     import bisect
 
-    for t, ok, cue_id, done, likely in cue_outcomes(conn, edges[0], edges[-1]):
+    for t, ok, cue_id, done, likely, dismissed in cue_outcomes(conn, edges[0], edges[-1]):
         o = out[bisect.bisect_right(edges, t) - 1]
         if not ok:
             o["cues_undelivered"] += 1
@@ -237,6 +241,7 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
         o["cues"] += 1
         o["cues_done"] += done
         o["cues_likely_done"] += likely
+        o["cues_dismissed"] += dismissed
         region = cue_id.partition(".")[0]
         r = o["regions"].get(region)
         if r is None:
@@ -356,7 +361,7 @@ def _num(n: float | None) -> str:
 
 
 def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
-    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely")
+    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely", "dismissed")
     body: list[tuple[str, ...]] = []
     for label, b in rows:
         if b is None:
@@ -376,6 +381,7 @@ def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
                 _num(b["cues"]),
                 _num(b["cues_done"]),
                 _num(b["cues_likely_done"]),
+                _num(b["cues_dismissed"]),
             )
         )
     widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
