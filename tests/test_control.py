@@ -279,7 +279,7 @@ def test_named_cues_take_the_latest_set_that_held_them(tmp_path: Path) -> None:
 
 def test_likely_done_needs_no_clock_and_runs_per_event() -> None:
     got: list[tuple[float, str, int, str]] = []
-    c = Confirmations(lambda t, cue, did, kind: got.append((t, cue, did, kind)), lambda _c: 100.0)
+    c = Confirmations(lambda t, cue, did, kind, _src: got.append((t, cue, did, kind)), lambda _c: 100.0)
     c.delivered(7, 10.0, ["a", "b"])  # 2 x 100 s -> 120 s needed
     c.input(11.0)
     c.advance(130.0)

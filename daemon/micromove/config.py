@@ -41,6 +41,8 @@ class Config:
     min_gap_s: float = 300.0
     # Hard limit on one notification call; the engine never waits on it.
     notify_timeout_s: float = 3.0
+    # A cue left unanswered again and again becomes rarer (core/backoff.py).
+    back_off: bool = True
     progression_enabled: bool = True
     input_backend: str = "auto"
     # Weekly self-check reminder (`mmctl checkin`).
@@ -68,7 +70,7 @@ class Config:
         return {
             "pause": {"min_s": self.pause_min_s, "max_defer_s": self.max_defer_s},
             "activity": {"break_s": self.break_s},
-            "notify": {"min_gap_s": self.min_gap_s, "timeout_s": self.notify_timeout_s},
+            "notify": {"min_gap_s": self.min_gap_s, "timeout_s": self.notify_timeout_s, "back_off": self.back_off},
             "progression": {"enabled": self.progression_enabled},
             "input": {"backend": self.input_backend},
             "checkin": {"reminder": self.checkin_reminder},
@@ -125,11 +127,11 @@ _NUMBER_RULES: dict[str, tuple[str, str]] = {
     "notify.min_gap_s": (">=0", "must be 0 or more"),
     "notify.timeout_s": ("(0,3]", "must be greater than 0 and at most 3"),
 }
-_BOOL_KEYS = ("progression.enabled", "checkin.reminder")
+_BOOL_KEYS = ("progression.enabled", "checkin.reminder", "notify.back_off")
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "pause": ("min_s", "max_defer_s"),
     "activity": ("break_s",),
-    "notify": ("min_gap_s", "timeout_s"),
+    "notify": ("min_gap_s", "timeout_s", "back_off"),
     "progression": ("enabled",),
     "input": ("backend",),
     "checkin": ("reminder",),
@@ -290,6 +292,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
         break_s=float(break_s),
         min_gap_s=float(values.get("notify.min_gap_s", d.min_gap_s)),
         notify_timeout_s=float(values.get("notify.timeout_s", d.notify_timeout_s)),
+        back_off=values.get("notify.back_off", d.back_off),
         progression_enabled=values.get("progression.enabled", d.progression_enabled),
         input_backend=values.get("input.backend", d.input_backend),
         checkin_reminder=values.get("checkin.reminder", d.checkin_reminder),

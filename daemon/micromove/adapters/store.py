@@ -45,7 +45,11 @@ def _log_warning(msg: str, *args: object) -> None:
 HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 5.0
 STRETCH_KINDS = ("typing", "mouse", "active")
-CONFIRMATION_KINDS = ("done", "likely")
+CONFIRMATION_KINDS = ("done", "likely", "dismissed")
+# Who said so: `mmctl done` (cli), a notification's button or its dismissal
+# (button), or the input itself (inferred: likely done).
+CONFIRMATION_SOURCES = ("cli", "button", "inferred")
+DEFAULT_SOURCE = {"done": "cli", "likely": "inferred", "dismissed": "button"}
 
 # Migration 2's triggers: add a new minute row to its quarter, take an old one out.
 _QUARTER_ADD = """\
@@ -146,6 +150,28 @@ MIGRATIONS: list[str] = [
 {_QUARTER_SUB}{_QUARTER_ADD}    END;
     CREATE TRIGGER activity_quarter_delete AFTER DELETE ON activity BEGIN
 {_QUARTER_SUB}    END;
+    """,
+    # 3: answers on the notification itself: kind `dismissed` (closed by the
+    # person) and a `source` column for every confirmation (cli, button,
+    # inferred). SQLite cannot change a CHECK in place, so the table is copied:
+    # every earlier `done` came from `mmctl done`, every `likely` was inferred.
+    """
+    CREATE TABLE confirmations_v3 (
+        id          INTEGER PRIMARY KEY,
+        t           REAL NOT NULL,
+        cue_id      TEXT NOT NULL,
+        delivery_id INTEGER REFERENCES deliveries (id),
+        kind        TEXT NOT NULL CHECK (kind IN ('done', 'likely', 'dismissed')),
+        source      TEXT NOT NULL CHECK (source IN ('cli', 'button', 'inferred'))
+    );
+    INSERT INTO confirmations_v3 (id, t, cue_id, delivery_id, kind, source)
+        SELECT id, t, cue_id, delivery_id, kind,
+               CASE kind WHEN 'likely' THEN 'inferred' ELSE 'cli' END
+        FROM confirmations;
+    DROP TABLE confirmations;
+    ALTER TABLE confirmations_v3 RENAME TO confirmations;
+    CREATE INDEX confirmations_by_delivery ON confirmations (delivery_id, cue_id);
+    CREATE INDEX confirmations_by_t ON confirmations (t);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -266,7 +292,7 @@ class Store:
         self._stretches: dict[tuple[str, float], float] = {}
         self._deliveries: dict[int, _PendingDelivery] = {}
         self._outcomes: dict[int, tuple[int, str | None]] = {}
-        self._confirmations: list[tuple[float, str, int | None, str]] = []
+        self._confirmations: list[tuple[float, str, int | None, str, str]] = []
         self._checkins: list[tuple[str, float, int | None, int | None, int | None, str | None]] = []
         self._state: dict[str, str] = {}
         self._closed = False
@@ -438,10 +464,16 @@ class Store:
         else:
             self._outcomes[delivery_id] = (int(bool(delivered)), error)
 
-    def add_confirmation(self, t: float, cue_id: str, delivery_id: int | None, kind: str) -> None:
+    def add_confirmation(
+        self, t: float, cue_id: str, delivery_id: int | None, kind: str, source: str | None = None
+    ) -> None:
+        """A confirmation; `source` defaults by kind (done: cli, likely: inferred, dismissed: button)."""
         if kind not in CONFIRMATION_KINDS:
             raise ValueError(f"unknown confirmation kind {kind!r}")
-        self._confirmations.append((float(t), cue_id, delivery_id, kind))
+        src = DEFAULT_SOURCE[kind] if source is None else source
+        if src not in CONFIRMATION_SOURCES:
+            raise ValueError(f"unknown confirmation source {src!r}")
+        self._confirmations.append((float(t), cue_id, delivery_id, kind, src))
 
     def add_checkin(
         self,
@@ -514,7 +546,7 @@ class Store:
                     )
                 if self._confirmations:
                     conn.executemany(
-                        "INSERT INTO confirmations (t, cue_id, delivery_id, kind) VALUES (?, ?, ?, ?)",
+                        "INSERT INTO confirmations (t, cue_id, delivery_id, kind, source) VALUES (?, ?, ?, ?, ?)",
                         self._confirmations,
                     )
                 if self._checkins:

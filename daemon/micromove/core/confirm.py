@@ -22,7 +22,12 @@ both:
   the instant the gap reached that length (so replays are deterministic).
   A later `done` for the same cue is still recorded: stats counts a cue as
   likely only when it is not done. A gap longer than the set (the person
-  left the desk) counts too: leaving the desk is moving.
+  left the desk) counts too: leaving the desk is moving. A set is watched
+  until the next one goes out: a gap that has not reached its length by
+  then counts for neither.
+- **dismissed**: the person closed the set's notification without answering
+  (`dismissed`, source "button"). Never a done; recorded once per set, for
+  each cue not already done.
 
 Why these numbers: 60 s is time to read a notification and start; 0.6 of
 the movements' own time allows for doing them a little faster than the
@@ -45,8 +50,9 @@ LIKELY_FACTOR = 0.6
 LIKELY_MIN_S = 10.0
 RECENT = 32
 
-# record(t, cue_id, delivery_id, kind): t on the session's (engine) timeline.
-Record = Callable[[float, str, int, str], None]
+# record(t, cue_id, delivery_id, kind, source): t on the session's (engine)
+# timeline; kind done | likely | dismissed, source cli | button | inferred.
+Record = Callable[[float, str, int, str, str], None]
 
 
 def catalog_seconds(cue_id: str) -> float:
@@ -61,7 +67,7 @@ class NothingToMark(Exception):
 
 
 class CueSet:
-    __slots__ = ("delivery_id", "t", "cues", "need_s", "done", "likely", "failed")
+    __slots__ = ("delivery_id", "t", "cues", "need_s", "done", "likely", "failed", "dismissed")
 
     def __init__(self, delivery_id: int, t: float, cues: tuple[str, ...], need_s: float) -> None:
         self.delivery_id = delivery_id
@@ -71,6 +77,7 @@ class CueSet:
         self.done: set[str] = set()
         self.likely = False
         self.failed = False
+        self.dismissed = False
 
 
 class Confirmations:
@@ -106,7 +113,7 @@ class Confirmations:
         w = self._watch
         if w is not None:
             start = self._last if self._last > w.t else w.t
-            if start <= w.t + self.window_s and t - start >= w.need_s:
+            if start <= w.t + self.window_s and t >= start + w.need_s:
                 self._likely(w, start)
             elif t > w.t + self.window_s:
                 self._watch = None  # every later gap begins too late
@@ -120,7 +127,7 @@ class Confirmations:
         start = self._last if self._last > w.t else w.t
         if start > w.t + self.window_s:
             self._watch = None
-        elif t - start >= w.need_s:
+        elif t >= start + w.need_s:
             self._likely(w, start)
 
     def failed(self, delivery_id: int) -> None:
@@ -139,7 +146,7 @@ class Confirmations:
         w.likely = True
         for c in w.cues:
             if c not in w.done:
-                self._record(at, c, w.delivery_id, "likely")
+                self._record(at, c, w.delivery_id, "likely", "inferred")
 
     # ------------------------------------------------------------- done
     def last_set(self) -> CueSet | None:
@@ -148,7 +155,36 @@ class Confirmations:
                 return s
         return None
 
-    def done(self, cues: Iterable[str] | None, t: float) -> list[tuple[CueSet, str, bool]]:
+    def find(self, delivery_id: int) -> CueSet | None:
+        for s in reversed(self.recent):
+            if s.delivery_id == delivery_id:
+                return s
+        return None
+
+    def likely_at(self) -> float | None:
+        """When the watched set becomes likely done if no input comes first (None: it cannot now)."""
+        w = self._watch
+        if w is None or w.failed:
+            return None
+        start = self._last if self._last > w.t else w.t
+        if start > w.t + self.window_s:
+            return None
+        return start + w.need_s
+
+    def dismissed(self, delivery_id: int, t: float) -> CueSet | None:
+        """The set's notification was closed by the person; None if nothing was recorded."""
+        s = self.find(delivery_id)
+        if s is None or s.failed or s.dismissed:
+            return None
+        s.dismissed = True
+        for c in s.cues:
+            if c not in s.done:
+                self._record(t, c, s.delivery_id, "dismissed", "button")
+        return s
+
+    def done(
+        self, cues: Iterable[str] | None, t: float, source: str = "cli"
+    ) -> list[tuple[CueSet, str, bool]]:
         """Mark cues done at `t`; [(set, cue, already_done)]. NothingToMark if no set fits.
 
         `cues` None: every cue of the last cue set. Otherwise, for each named
@@ -172,6 +208,6 @@ class Confirmations:
             already = c in s.done
             if not already:
                 s.done.add(c)
-                self._record(t, c, s.delivery_id, "done")
+                self._record(t, c, s.delivery_id, "done", source)
             out.append((s, c, already))
         return out
