@@ -164,6 +164,10 @@ def rows(figs: dict[str, Any]) -> list[Row]:
     if "latency" in figs:
         f = figs["latency"]
         ours = f"median {_ms(f['median_ms'])}, max {_ms(f['max_ms'])} ({f['samples']} cue sets)"
+        if "buttons" in f:
+            io = f["idle_after_cues"]
+            ours += (f"; {'with' if f['buttons'] else 'WITHOUT'} Done/Snooze buttons; then idle with the"
+                     f" notification connection open: {io['wakeups_per_s']:.2f} wakeups/s")
         out.append(_row("6 delivery latency", ours, "<= 50 ms", f["met"]))
     if "stats" in figs:
         f = figs["stats"]

@@ -66,6 +66,7 @@ def config_yaml(
     break_s: float,
     min_gap_s: float,
     timeout_s: float | None = None,
+    snooze_min: float | None = None,
     reminder: bool | None = None,
     extra: str = "",
 ) -> str:
@@ -75,6 +76,8 @@ def config_yaml(
     from micromove.core import catalog
 
     notify = f"min_gap_s: {min_gap_s}" + (f", timeout_s: {timeout_s}" if timeout_s is not None else "")
+    if snooze_min is not None:
+        notify += f", snooze_min: {snooze_min}"
     lines = [
         f"pause: {{min_s: {min_s}, max_defer_s: {max_defer_s}}}",
         f"activity: {{break_s: {break_s}}}",

@@ -284,10 +284,11 @@ def session_bus_module_fixture() -> Iterator[str]:
 class NotifyServer:
     """tests/notify_server.py on a bus; `records()` lists the Notify calls it got."""
 
-    def __init__(self, bus: str, record: Path, mode: str = "ok") -> None:
+    def __init__(self, bus: str, record: Path, mode: str = "ok", actions: bool = False) -> None:
         self.bus = bus
         self.record = record
         self.mode = mode
+        self.actions = actions  # list the "actions" capability (buttons)
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, mode: str | None = None) -> NotifyServer:
@@ -299,7 +300,7 @@ class NotifyServer:
         env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.bus)
         proc = subprocess.Popen(
             [sys.executable, str(NOTIFY_SERVER), "--address", self.bus,
-             "--record", str(self.record), "--mode", self.mode],
+             "--record", str(self.record), "--mode", self.mode, *(["--actions"] if self.actions else [])],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -350,6 +351,30 @@ class NotifyServer:
             if line.strip():
                 out.append(json.loads(line))
         return out
+
+    def _test_call(self, member: str, sig: str, body: tuple[Any, ...]) -> None:
+        """Call the server's own test interface (see tests/notify_server.py)."""
+        from jeepney import DBusAddress, MessageType, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+
+        addr = DBusAddress("/org/micromove/Test", bus_name="org.freedesktop.Notifications",
+                           interface="org.micromove.Test")
+        with open_dbus_connection(bus=self.bus) as conn:
+            r = conn.send_and_get_reply(new_method_call(addr, member, sig, body), timeout=5)
+        if r.header.message_type == MessageType.error:
+            raise RuntimeError(f"notify_server {member}: {r.body!r}")
+
+    def invoke(self, nid: int, key: str, broadcast: bool = False) -> None:
+        """The person pressed the button `key` (ActionInvoked(nid, key))."""
+        self._test_call("Invoke", "usb", (nid, key, broadcast))
+
+    def close_note(self, nid: int, reason: int, broadcast: bool = False) -> None:
+        """NotificationClosed(nid, reason): 1 expired, 2 dismissed, 3 closed by the app."""
+        self._test_call("Close", "uub", (nid, reason, broadcast))
+
+    def flood(self, n: int, nid: int, key: str, broadcast: bool = False) -> None:
+        """`n` ActionInvoked(nid, key) signals at once (key "*": n distinct keys)."""
+        self._test_call("Flood", "uusb", (n, nid, key, broadcast))
 
     def wait_records(self, n: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Poll until at least `n` records are there (or `timeout` passes); return them."""
@@ -403,12 +428,13 @@ def notify_server_fixture(
 def notify_server_factory_fixture(
     session_bus: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
-    """start(mode="ok", bus=None) -> NotifyServer (on `session_bus` unless told); all stopped after."""
+    """start(mode="ok", bus=None, actions=False) -> NotifyServer (on `session_bus` unless
+    told; `actions`: it lists the "actions" capability); all stopped after."""
     started: list[NotifyServer] = []
 
-    def start(mode: str = "ok", bus: str | None = None) -> NotifyServer:
+    def start(mode: str = "ok", bus: str | None = None, actions: bool = False) -> NotifyServer:
         record = tmp_path_factory.mktemp("notify") / "notifications.jsonl"
-        server = NotifyServer(bus or session_bus, record, mode)
+        server = NotifyServer(bus or session_bus, record, mode, actions)
         started.append(server)
         return server.start()
 

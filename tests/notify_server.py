@@ -1,12 +1,29 @@
 """A small freedesktop notification server for tests (run as its own process).
 
-    python tests/notify_server.py --address ADDR --record FILE [--mode MODE]
+    python tests/notify_server.py --address ADDR --record FILE [--mode MODE] [--actions]
 
 Owns org.freedesktop.Notifications on the bus at ADDR (never the ambient
 session bus), prints "ready" on stdout once the name is its own, and appends
 one JSON line per Notify call to FILE (flushed per line):
 
-    {"t": 1712345678.9, "app_name": "micromove", "summary": "...", "body": "...", "expire_timeout": -1}
+    {"t": 1712345678.9, "app_name": "micromove", "summary": "...", "body": "...", "expire_timeout": -1,
+     "id": 1, "replaces_id": 0, "actions": ["done", "Done", ...], "hints": {"urgency": 1, ...},
+     "sender": ":1.5"}
+
+With --actions, GetCapabilities lists "actions" (as dunst, GNOME, KDE, mako
+do); without it only "body". Answers, like a real server's, go as signals
+to the connection that sent the notification (GNOME and dunst address them;
+`broadcast` sends them to everyone, as mako and KDE do). A test drives them
+through the server's own object /org/micromove/Test, interface
+org.micromove.Test:
+
+    Invoke(u id, s key, b broadcast)              ActionInvoked(id, key)
+    Close(u id, u reason, b broadcast)            NotificationClosed(id, reason)
+    Flood(u n, u id, s key, b broadcast)          n ActionInvoked(id, key) at once
+                                                  (key "*": n distinct keys)
+
+An id this server never gave is sent to everyone (there is no sender to
+address). CloseNotification from a client answers NotificationClosed(id, 3).
 
 Modes:
     ok        answers every call (Notify returns a fresh id)
@@ -41,8 +58,19 @@ ERROR_NAME = "org.freedesktop.Notifications.Error.Test"
 ERROR_TEXT = "test server refuses notifications"
 
 
-def serve(address: str, record: str, mode: str) -> int:
-    from jeepney import HeaderFields, MessageType, new_error, new_method_return
+TEST_PATH = "/org/micromove/Test"
+TEST_IFACE = "org.micromove.Test"
+
+
+def serve(address: str, record: str, mode: str, actions: bool = False) -> int:
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        MessageType,
+        new_error,
+        new_method_return,
+        new_signal,
+    )
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
 
@@ -57,25 +85,58 @@ def serve(address: str, record: str, mode: str) -> int:
             time.sleep(3600)
 
     ids = itertools.count(1)
+    senders: dict[int, str] = {}  # notification id -> the connection that sent it
+    emitter = DBusAddress(PATH, interface=NAME)
+
+    def emit(member: str, sig: str, body: tuple[Any, ...], nid: int, broadcast: bool) -> None:
+        m = new_signal(emitter, member, sig, body)
+        to = senders.get(nid)
+        if to is not None and not broadcast:
+            m.header.fields[HeaderFields.destination] = to
+        conn.send(m)
+
     with open(record, "a", encoding="utf-8") as out:
         while True:
             msg = conn.receive()
             if msg.header.message_type != MessageType.method_call:
                 continue
             fields = msg.header.fields
+            if fields.get(HeaderFields.path) == TEST_PATH:
+                member = fields.get(HeaderFields.member)
+                b = msg.body
+                if member == "Invoke":
+                    emit("ActionInvoked", "us", (b[0], b[1]), b[0], b[2])
+                elif member == "Close":
+                    emit("NotificationClosed", "uu", (b[0], b[1]), b[0], b[2])
+                    senders.pop(b[0], None)
+                elif member == "Flood":
+                    for i in range(b[0]):
+                        key = f"k{i}" if b[2] == "*" else b[2]
+                        emit("ActionInvoked", "us", (b[1], key), b[1], b[3])
+                else:
+                    conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+                    continue
+                conn.send(new_method_return(msg))
+                continue
             if fields.get(HeaderFields.path) != PATH:
                 conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownObject"))
                 continue
             member = fields.get(HeaderFields.member)
             answer: Any
             if member == "Notify":
-                app_name, _replaces, _icon, summary, body, _actions, _hints, expire = msg.body
+                app_name, replaces, _icon, summary, body, acts, hints, expire = msg.body
+                nid = replaces if replaces in senders else next(ids)
                 line = {
                     "t": time.time(),
                     "app_name": app_name,
                     "summary": summary,
                     "body": body,
                     "expire_timeout": expire,
+                    "id": nid,
+                    "replaces_id": replaces,
+                    "actions": list(acts),
+                    "hints": {k: v[1] for k, v in hints.items()},
+                    "sender": fields.get(HeaderFields.sender),
                 }
                 out.write(json.dumps(line) + "\n")
                 out.flush()
@@ -84,14 +145,19 @@ def serve(address: str, record: str, mode: str) -> int:
                 if mode == "error":
                     answer = new_error(msg, ERROR_NAME, "s", (ERROR_TEXT,))
                 else:
-                    answer = new_method_return(msg, "u", (next(ids),))
+                    senders[nid] = str(fields.get(HeaderFields.sender))
+                    answer = new_method_return(msg, "u", (nid,))
             elif member == "GetServerInformation":
                 answer = new_method_return(
                     msg, "ssss", (SERVER_NAME, SERVER_VENDOR, SERVER_VERSION, SPEC_VERSION)
                 )
             elif member == "GetCapabilities":
-                answer = new_method_return(msg, "as", (["body"],))
+                answer = new_method_return(msg, "as", (["body", "actions"] if actions else ["body"],))
             elif member == "CloseNotification":
+                nid = msg.body[0] if msg.body else 0
+                if nid in senders:
+                    emit("NotificationClosed", "uu", (nid, 3), nid, False)
+                    senders.pop(nid, None)
                 answer = new_method_return(msg)
             else:
                 answer = new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod")
@@ -103,10 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--address", required=True, help="D-Bus address of the bus to serve on")
     p.add_argument("--record", required=True, help="file to append one JSON line per Notify to")
     p.add_argument("--mode", choices=MODES, default="ok")
+    p.add_argument("--actions", action="store_true", help='list the "actions" capability')
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        return serve(args.address, args.record, args.mode)
+        return serve(args.address, args.record, args.mode, args.actions)
     except KeyboardInterrupt:
         return 0
 

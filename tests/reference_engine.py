@@ -32,29 +32,39 @@ Interpretation choices (the same ones micromove/core/engine.py's docstring state
    first event of the trigger's stretch.
 8. After delivery a cue is anchored at the delivery instant.
 
+9. Named holds (`ops`: (t, name, until) with until None for "until
+   released" and "release" to lift it), applied at their instant after
+   everything else the engine does then. A hold in force at T: until is
+   None or until > T. The combined end is infinite if any hold in force is
+   indefinite, else the latest until. A delivery attempt before the combined
+   end is held back like one inside the gap (rule 6, with gap_end the later
+   of the two). When an operation brings the combined end of the holds in
+   force earlier, every held cue (due after T) counts as due from T (cap
+   T + max_defer_s); after the operations at T a delivery attempt may
+   follow at T itself.
+
 Back-off (optional, `RefBackOff`), from its rule text (micromove/core/backoff.py
 and the likely-done rule of micromove/core/confirm.py):
 
-9. A cue's interval is every_s * min(4, 1.5 ** (misses // 3)), where misses
+10. A cue's interval is every_s * min(4, 1.5 ** (misses // 3)), where misses
    counts its unanswered deliveries in a row. It is re-read at every instant,
    so a change makes a cue due later, or at once when its new interval has
    already run out (due at that instant).
-10. The answer window of a cue set delivered at tk closes at
+11. The answer window of a cue set delivered at tk closes at
    tk + 60 + need (need = max(10, 0.6 * its movements' seconds)), or at the
    next delivery if that comes first (right after it). Then each of its cues
    that is neither done nor likely done is unanswered: misses + 1.
-11. Likely done, at instant a + need: the first input gap starting at a (tk,
+12. Likely done, at instant a + need: the first input gap starting at a (tk,
    or an input time after tk) with a <= tk + 60 that lasts at least need (to
    the next input, which may come exactly at a + need), while its window is
    open. It sets the misses of the set's cues to 0 then.
-12. A `done` answer at T marks every cue of the latest set delivered before T
+13. A `done` answer at T marks every cue of the latest set delivered before T
    done and sets their misses to 0 (whenever it comes); `dismiss` marks that
    set dismissed, which is no answer.
-13. Order at one instant: answers (done, dismiss, likely done, a window
-   closing), then 1-8.
+14. Order at one instant: answers (done, dismiss, likely done, a window
+   closing), then 1-9.
 
-Not modelled: hold/release, set_cues, reconfigure (hand-written tests cover
-them).
+Not modelled: set_cues, reconfigure (hand-written tests cover them).
 """
 
 from __future__ import annotations
@@ -177,13 +187,26 @@ def pause_instants(events: Sequence[tuple[float, str]], min_s: float) -> list[fl
     return out
 
 
-def run(events: Sequence[tuple[float, str]], cfg: RefConfig, backoff: RefBackOff | None = None) -> RefResult:
+Op = tuple[float, str, "float | None | str"]  # (t, name, until | None | "release")
+
+
+def run(
+    events: Sequence[tuple[float, str]],
+    cfg: RefConfig,
+    ops: Sequence[Op] = (),
+    backoff: RefBackOff | None = None,
+) -> RefResult:
     all_stretches = stretches(events, cfg.break_s)
     pauses = pause_instants(events, cfg.min_s)
     cues = [_Cue(cid, trig, every) for cid, trig, every in cfg.cues]
     res = RefResult()
     last_delivery = -math.inf
     now = -math.inf
+    holds: dict[str, float] = {}  # name -> until (inf: until released)
+
+    def holds_end(t: float) -> float:
+        return max((u for u in holds.values() if u > t), default=-math.inf)
+
     input_times = sorted(t for t, _ in events)
     sets: list[_Set] = []
     misses = res.misses
@@ -217,6 +240,37 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, backoff: RefBackOff
         assert c.due is not None and c.cap is not None
         return min(first_pause_at_or_after(c.due), c.cap)
 
+    def attempt(t: float) -> None:
+        """A delivery attempt, if some due cue's pause or cap is now."""
+        nonlocal last_delivery, open_set, close_at
+        due = [c for c in cues if c.due is not None]
+        if not due or min(target(c) for c in due) != t:
+            return
+        going_out = [c for c in due if c.due is not None and c.due <= t]
+        gap_end = max(last_delivery + cfg.min_gap_s, holds_end(t))
+        if t < gap_end:
+            for c in going_out:
+                c.due = gap_end
+                c.cap = gap_end + cfg.max_defer_s
+            return
+        assert len(going_out) == len(due)  # every due cue rides along
+        reason = "pause" if t in pauses else "max_defer"
+        sent = []
+        for c in going_out:
+            assert c.stretch is not None and c.stretch.going(t)
+            sent.append((c.id, c.trigger, c.stretch.length_at(t)))
+            c.anchor, c.due, c.cap = t, None, None
+        last_delivery = t
+        res.deliveries.append(RefDelivery(t, reason, tuple(sorted(sent))))
+        if backoff is not None:
+            ids = tuple(c[0] for c in sent)
+            need = max(backoff.likely_min_s, backoff.likely_factor * sum(backoff.seconds.get(c, 0.0) for c in ids))
+            if open_set is not None:
+                judge(open_set)
+            open_set = _Set(t, ids, need)
+            sets.append(open_set)
+            close_at = t + backoff.window_s + need
+
     while True:
         candidates: list[float] = []
         for s in all_stretches:
@@ -226,6 +280,7 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, backoff: RefBackOff
                 candidates.append(c.anchor + every(c))
             if c.due is not None:
                 candidates.append(target(c))
+        candidates += [op[0] for op in ops]
         if backoff is not None:
             candidates += [a for a, _ in backoff.answers]
             if open_set is not None:
@@ -288,32 +343,18 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, backoff: RefBackOff
                 c.due = t
                 c.cap = t + cfg.max_defer_s
 
-        # A delivery attempt: some due cue's pause or cap is now.
-        due = [c for c in cues if c.due is not None]
-        if not due or min(target(c) for c in due) != t:
-            continue
-        going_out = [c for c in due if c.due is not None and c.due <= t]
-        gap_end = last_delivery + cfg.min_gap_s
-        if t < gap_end:
-            for c in going_out:
-                c.due = gap_end
-                c.cap = gap_end + cfg.max_defer_s
-            continue
-        assert len(going_out) == len(due)  # every due cue rides along
-        reason = "pause" if t in pauses else "max_defer"
-        sent = []
-        for c in going_out:
-            assert c.stretch is not None and c.stretch.going(t)
-            sent.append((c.id, c.trigger, c.stretch.length_at(t)))
-            c.anchor, c.due, c.cap = t, None, None
-        last_delivery = t
-        res.deliveries.append(RefDelivery(t, reason, tuple(sorted(sent))))
-        if backoff is not None:
-            ids = tuple(c[0] for c in sent)
-            need = max(backoff.likely_min_s, backoff.likely_factor * sum(backoff.seconds.get(c, 0.0) for c in ids))
-            if open_set is not None:
-                judge(open_set)
-            open_set = _Set(t, ids, need)
-            sets.append(open_set)
-            close_at = t + backoff.window_s + need
+        attempt(t)
+        todo = [op for op in ops if op[0] == t]
+        for _t, name, until in todo:
+            before = holds_end(t)
+            if until == "release":
+                holds.pop(name, None)
+            else:
+                holds[name] = math.inf if until is None else float(until)  # type: ignore[arg-type]
+            if holds_end(t) < before:
+                for c in cues:
+                    if c.due is not None and c.due > t:
+                        c.due, c.cap = t, t + cfg.max_defer_s
+        if todo:
+            attempt(t)
     return res

@@ -133,7 +133,7 @@ def run_session(
 
 
 def reference(events: Events, ans: Answers, cfg: ref.RefConfig) -> ref.RefResult:
-    return ref.run(events, cfg, ref.RefBackOff(answers=tuple(ans), seconds=SECONDS))
+    return ref.run(events, cfg, backoff=ref.RefBackOff(answers=tuple(ans), seconds=SECONDS))
 
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -53,6 +53,8 @@ def test_values_are_read_fractions_allowed() -> None:
     rules = {r.id: r for r in cfg.engine_config().cues}
     assert "hands.wrist_pulse" not in rules  # disabled
     assert rules["hands.finger_piano"].every_s == 15 * 60
+    assert config.DEFAULTS.snooze_min == 15
+    assert config.from_text("notify:\n  snooze_min: 0.25\n", "c").snooze_min == 0.25
 
 
 def test_every_error_at_once_with_lines() -> None:
@@ -87,6 +89,9 @@ def test_every_error_at_once_with_lines() -> None:
     ("text", "expected"),
     [
         ("pause:\n  min_s: true\n", "c.yaml:2: pause.min_s: must be a number, not true"),
+        ("notify:\n  snooze_min: 0\n", "c.yaml:2: notify.snooze_min: must be greater than 0 and at most 10080 (7 days), not 0"),
+        ("notify:\n  snooze_min: \"x\"\n", "c.yaml:2: notify.snooze_min: must be a number, not \"x\""),
+        ("notify:\n  snooze_mins: 5\n", "c.yaml:2: notify.snooze_mins: unknown key (did you mean 'snooze_min'?)"),
         ("pause:\n  min_s: .nan\n", "c.yaml:2: pause.min_s: must be a number, not NaN"),
         ("activity:\n  break_s: 0\n", "c.yaml:2: activity.break_s: must be greater than 0, not 0"),
         ("pause: 3\n", "c.yaml:1: pause: must be a mapping of keys to values"),

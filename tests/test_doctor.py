@@ -58,6 +58,7 @@ def test_all_ok_on_a_working_desktop(desktop: Desktop) -> None:
     assert "PROBLEM" not in proc.stdout
     assert f"display {desktop.display} answers, RECORD extension present" in got["input"]
     assert "micromove-test-server 1.0 (micromove)" in got["notifications"]  # asked who it is
+    assert "it shows no buttons" in got["notifications"]  # the test server, without --actions
     assert "sound (quick_check ok)" in got["database"]
     assert f"micromove is running (pid {daemon.pid})" in got["daemon"]
     assert "not reachable here" in got["daemon"]  # says so instead of guessing

@@ -61,6 +61,10 @@ def day_db(tmp_path: Path) -> Path:
     s.add_confirmation(at("2026-03-02T09:21"), "eyes.far_focus", a, "likely")
     s.add_confirmation(at("2026-03-02T15:01"), "hands.grip_modulation", b, "likely")
     s.add_confirmation(at("2026-03-02T15:02"), "hands.grip_modulation", b, "done")  # done wins
+    # Dismissed: counts only where neither done nor likely done.
+    s.add_confirmation(at("2026-03-02T09:22"), "neck.chin_tuck", a, "dismissed")
+    s.add_confirmation(at("2026-03-02T09:22"), "eyes.far_focus", a, "dismissed")  # likely wins
+    s.add_confirmation(at("2026-03-02T15:03"), "hands.grip_modulation", b, "dismissed")  # done wins
     s.close()
     return db
 
@@ -82,7 +86,7 @@ def test_exact_counts_split_and_longest(day_db: Path) -> None:
     assert tue["longest_typing_stretch_s"] == pytest.approx(7200)
     assert rep["totals"]["longest_typing_stretch_s"] == pytest.approx(9000)
     assert mon["cues"] == 4 and mon["cues_undelivered"] == 1
-    assert mon["cues_done"] == 2 and mon["cues_likely_done"] == 1
+    assert mon["cues_done"] == 2 and mon["cues_likely_done"] == 1 and mon["cues_dismissed"] == 1
     assert mon["regions"] == {
         "eyes": {"cues": 1, "done": 0, "likely": 1},
         "hands": {"cues": 2, "done": 2, "likely": 0},
@@ -90,7 +94,7 @@ def test_exact_counts_split_and_longest(day_db: Path) -> None:
     }
     assert tue["cues"] == 0
     t = rep["totals"]
-    assert (t["keys"], t["moves"], t["cues"], t["cues_done"]) == (23, 41, 4, 2)
+    assert (t["keys"], t["moves"], t["cues"], t["cues_done"], t["cues_dismissed"]) == (23, 41, 4, 2, 1)
     assert t["typing_s"] == pytest.approx(mon["typing_s"] + tue["typing_s"])
     assert "date" not in t
 

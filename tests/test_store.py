@@ -289,3 +289,41 @@ def test_nothing_private_is_stored(tmp_path: Path) -> None:
     s.close()
     cols = {r[1] for t in ("activity", "stretches", "deliveries", "delivery_cues") for r in rows(db, f"PRAGMA table_info({t})")}
     assert not cols & {"key", "keycode", "text", "x", "y", "position"}
+
+
+def test_migration_3_keeps_confirmations_and_gives_them_a_source(tmp_path: Path) -> None:
+    """A version-2 database (done and likely rows) gains `source` and kind `dismissed`."""
+    from micromove.adapters.store import MIGRATIONS
+
+    db = tmp_path / "v2.db"
+    conn = sqlite3.connect(db)
+    for v, step in enumerate(MIGRATIONS[:2]):
+        conn.executescript(f"BEGIN;\n{step}\nPRAGMA user_version = {v + 1};\nCOMMIT;")
+    conn.execute("INSERT INTO deliveries (id, t, reason, delivered) VALUES (1, 1000, 'pause', 1)")
+    conn.execute("INSERT INTO confirmations (t, cue_id, delivery_id, kind) VALUES (1010, 'hands.wrist_pulse', 1, 'done')")
+    conn.execute("INSERT INTO confirmations (t, cue_id, delivery_id, kind) VALUES (1020, 'eyes.far_focus', 1, 'likely')")
+    conn.commit()
+    with pytest.raises(sqlite3.IntegrityError):  # version 2 has no `dismissed`
+        conn.execute("INSERT INTO confirmations (t, cue_id, delivery_id, kind) VALUES (1, 'x', 1, 'dismissed')")
+    conn.close()
+    s = Store.open(db)
+    s.add_confirmation(1030, "hands.wrist_pulse", 1, "dismissed")
+    s.add_confirmation(1040, "eyes.far_focus", 1, "done", "button")
+    with pytest.raises(ValueError):
+        s.add_confirmation(1050, "eyes.far_focus", 1, "done", "somebody")
+    s.close()
+    assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert rows(db, "SELECT t, cue_id, kind, source FROM confirmations ORDER BY t") == [
+        (1010.0, "hands.wrist_pulse", "done", "cli"),
+        (1020.0, "eyes.far_focus", "likely", "inferred"),
+        (1030.0, "hands.wrist_pulse", "dismissed", "button"),
+        (1040.0, "eyes.far_focus", "done", "button"),
+    ]
+    idx = {r[0] for r in rows(db, "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"confirmations_by_delivery", "confirmations_by_t"} <= idx
+    with pytest.raises(sqlite3.IntegrityError):
+        c = sqlite3.connect(db)
+        try:
+            c.execute("INSERT INTO confirmations (t, cue_id, delivery_id, kind, source) VALUES (1, 'x', 1, 'done', 'x')")
+        finally:
+            c.close()

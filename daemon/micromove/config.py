@@ -17,7 +17,12 @@ from typing import Any
 from .core import catalog
 from .core.engine import CueRule, EngineConfig
 
-BACKENDS = ("auto", "x11", "evdev")
+
+def backends() -> tuple[str, ...]:
+    """What input.backend accepts: auto and every backend in the input registry."""
+    from .adapters.inputs.registry import names
+
+    return names()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,8 @@ class Config:
     min_gap_s: float = 300.0
     # Hard limit on one notification call; the engine never waits on it.
     notify_timeout_s: float = 3.0
+    # How long the notification's Snooze button (and `notify.snooze_min`) holds cues.
+    snooze_min: float = 15.0
     # A cue left unanswered again and again becomes rarer (core/backoff.py).
     back_off: bool = True
     progression_enabled: bool = True
@@ -70,7 +77,12 @@ class Config:
         return {
             "pause": {"min_s": self.pause_min_s, "max_defer_s": self.max_defer_s},
             "activity": {"break_s": self.break_s},
-            "notify": {"min_gap_s": self.min_gap_s, "timeout_s": self.notify_timeout_s, "back_off": self.back_off},
+            "notify": {
+                "min_gap_s": self.min_gap_s,
+                "timeout_s": self.notify_timeout_s,
+                "snooze_min": self.snooze_min,
+                "back_off": self.back_off,
+            },
             "progression": {"enabled": self.progression_enabled},
             "input": {"backend": self.input_backend},
             "checkin": {"reminder": self.checkin_reminder},
@@ -126,12 +138,13 @@ _NUMBER_RULES: dict[str, tuple[str, str]] = {
     "activity.break_s": (">0", "must be greater than 0"),
     "notify.min_gap_s": (">=0", "must be 0 or more"),
     "notify.timeout_s": ("(0,3]", "must be greater than 0 and at most 3"),
+    "notify.snooze_min": ("(0,10080]", "must be greater than 0 and at most 10080 (7 days)"),
 }
 _BOOL_KEYS = ("progression.enabled", "checkin.reminder", "notify.back_off")
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "pause": ("min_s", "max_defer_s"),
     "activity": ("break_s",),
-    "notify": ("min_gap_s", "timeout_s", "back_off"),
+    "notify": ("min_gap_s", "timeout_s", "snooze_min", "back_off"),
     "progression": ("enabled",),
     "input": ("backend",),
     "checkin": ("reminder",),
@@ -252,6 +265,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
                     (rule == ">0" and v > 0)
                     or (rule == ">=0" and v >= 0)
                     or (rule == "(0,3]" and 0 < v <= 3)
+                    or (rule == "(0,10080]" and 0 < v <= 10080)
                 )
                 if not ok:
                     err(fv, fpath, _number_msg(v, msg))
@@ -260,8 +274,8 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
                 if not isinstance(v, bool):
                     err(fv, fpath, f"must be true or false, not {_show(v)}")
                     continue
-            elif fpath == "input.backend" and v not in BACKENDS:
-                err(fv, fpath, f"must be one of {', '.join(BACKENDS)}, not {_show(v)}")
+            elif fpath == "input.backend" and v not in (known := backends()):
+                err(fv, fpath, f"must be one of {', '.join(known)}, not {_show(v)}")
                 continue
             values[fpath] = v
             origins[fpath] = f"{source}:{fv.start_mark.line + 1}"
@@ -292,6 +306,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
         break_s=float(break_s),
         min_gap_s=float(values.get("notify.min_gap_s", d.min_gap_s)),
         notify_timeout_s=float(values.get("notify.timeout_s", d.notify_timeout_s)),
+        snooze_min=float(values.get("notify.snooze_min", d.snooze_min)),
         back_off=values.get("notify.back_off", d.back_off),
         progression_enabled=values.get("progression.enabled", d.progression_enabled),
         input_backend=values.get("input.backend", d.input_backend),

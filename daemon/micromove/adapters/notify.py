@@ -6,43 +6,12 @@ never raises. `AsyncNotifier` runs a notifier on one worker thread so the
 daemon never waits on it. `format_cue_set` turns a cue set into the title and
 body of its one notification.
 
-Why the Linux path speaks D-Bus itself instead of through notify-py
-(notify-py 0.3.43, read in site-packages/notifypy, and measured on this kind of
-machine with a private bus and the project's own test server):
-
-- notify-py runs the `notify-send` binary whenever it is on PATH. Against a
-  server that never answers, `Notify.send()` blocked 25.0 s here (notify-send
-  waits out D-Bus's default reply timeout; notify-py itself would wait up to
-  35 s, its `thread.join(timeout=35)`), on a non-daemon thread that keeps the
-  process from exiting meanwhile.
-- Without `notify-send` it uses jeepney and returns True whenever a reply of
-  ANY kind came within 2 s: measured True in 3 ms with no server on the bus
-  (the bus's own `ServiceUnknown` error) and True in 2 ms against a server
-  that replied with an error. It cannot tell a delivered cue from a lost one;
-  against a hung server it returned False after 2.0 s, but its 2 s does not
-  cover connecting and the `Hello` call, which have no time limit.
-- It logs through loguru to stderr at import time.
-
-So on Linux (and any system with a session bus address) `DBusNotifier` talks
-to org.freedesktop.Notifications on the bus named by DBUS_SESSION_BUS_ADDRESS
-with jeepney's message layer (jeepney is already notify-py's own dependency)
-over a socket whose every connect, send and receive is bounded by one
-deadline: the whole call returns within `timeout_s` whatever the bus or the
-server does. It asks the bus whether a server owns the name (GetNameOwner; a
-name that only exists as an activatable service is accepted, and the bus
-starts it within the same deadline), calls Notify, and counts only a real
-method return as delivered; a D-Bus error reply, a closed connection or no
-reply in time is a failure with the reason. The server's name comes from
-GetServerInformation, cached per bus connection name of the server. A new
-connection per notification: cue sets are minutes apart, a call costs a few
-milliseconds, and nothing stays open between cues.
-
-On macOS (and as the generic fallback) `NotifyPyNotifier` keeps notify-py,
-imported lazily with its logging silenced, run on a daemon thread joined with
-the time limit; a call that outlives it is reported as failed and its thread
-abandoned (at most `MAX_HUNG` such threads at a time: beyond that, calls fail
-at once rather than pile up). Its True is taken as given there: nothing in
-notify-py's macOS path can tell more.
+On Linux (and wherever a session bus address is set) `DBusNotifier` speaks
+to org.freedesktop.Notifications itself through jeepney, every step bounded
+by one deadline, and counts only a real method return as delivered; on
+macOS (and as the fallback) `NotifyPyNotifier` runs notify-py on a daemon
+thread joined with the time limit. Why, with the measurements behind it:
+docs/notifications.md.
 
 Privacy: a notification carries catalog text only (titles, instructions,
 doses). Nothing typed, no key identity, no position ever reaches this module.
@@ -245,9 +214,12 @@ class DBusNotifier:
         return name
 
     def notify(self, title: str, body: str) -> NotifyResult:
+        return self.notify_by(title, body, time.monotonic() + self.timeout_s)
+
+    def notify_by(self, title: str, body: str, deadline: float) -> NotifyResult:
+        """`notify` on a connection of its own, all of it done by `deadline` (monotonic)."""
         from jeepney import new_method_call
 
-        deadline = time.monotonic() + self.timeout_s
         conn = self._open(deadline)
         if isinstance(conn, NotifyResult):
             return conn
@@ -297,6 +269,26 @@ class DBusNotifier:
             return _fail(f"no answer within {self.timeout_s:g} s")
         except Exception as exc:  # noqa: BLE001
             return _fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+
+    def capabilities(self) -> list[str] | None:
+        """The running server's capabilities (GetCapabilities), or None if it cannot tell."""
+        from jeepney import new_method_call
+
+        conn = self._open(time.monotonic() + self.timeout_s)
+        if isinstance(conn, NotifyResult):
+            return None
+        try:
+            owner, _there = self._owner(conn)
+            if owner is None:
+                return None
+            reply = conn.call(new_method_call(_notifications(), "GetCapabilities"))
+            if _is_error(reply) or not reply.body or not isinstance(reply.body[0], list):
+                return None
+            return [str(c) for c in reply.body[0]]
+        except Exception:  # noqa: BLE001
+            return None
         finally:
             conn.close()
 
@@ -399,6 +391,9 @@ class _Job:
     title: str
     body: str
     on_result: OnResult
+    tag: int | None = None  # a cue set's delivery id (its buttons' answers carry it)
+    actions: tuple[tuple[str, str], ...] = ()  # (key, label) buttons
+    prepare: bool = False  # not a notification: let the notifier get ready (prepare())
 
 
 class AsyncNotifier:
@@ -441,6 +436,30 @@ class AsyncNotifier:
             return
         self._q.put(_Job(title, body, on_result))
 
+    def submit_cue(
+        self, title: str, body: str, on_result: OnResult, tag: int, actions: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Like `submit`, for a cue set: with `actions` as buttons where the notifier and
+        the server can (notify_dbus.ActionNotifier); answers go to the answer sink with `tag`."""
+        if self._closing or self._q.qsize() >= self.max_queue:
+            self.submit(title, body, on_result)  # answered as failed, with the reason
+            return
+        self._q.put(_Job(title, body, on_result, tag, tuple(actions)))
+
+    def prepare(self) -> None:
+        """Let the notifier get ready on its thread (open its connection), so that the
+        first cue costs no more than the others. Never blocks the caller."""
+        if getattr(self.notifier, "prepare", None) is not None and not self._closing:
+            self._q.put(_Job("", "", _ignore_result, prepare=True))
+
+    def set_answer_sink(self, sink: Callable[[Any], None]) -> bool:
+        """Where a cue notification's answers go (called on another thread); False: no buttons here."""
+        hook = getattr(self.notifier, "set_answer_sink", None)
+        if hook is None:
+            return False
+        hook(sink)
+        return True
+
     def close(self, timeout: float = 4.0) -> bool:
         """Let waiting calls finish for up to `timeout` s, then answer the rest as failed.
 
@@ -451,6 +470,10 @@ class AsyncNotifier:
             self._stop_by = time.monotonic() + max(0.0, timeout)
             self._q.put(None)
         self._thread.join(max(0.0, timeout) + 0.5)
+        closer = getattr(self.notifier, "close", None)
+        if closer is not None:
+            with contextlib.suppress(Exception):
+                closer()
         return not self._thread.is_alive()
 
     def _work(self) -> None:
@@ -458,14 +481,24 @@ class AsyncNotifier:
             job = self._q.get()
             if job is None:
                 return
+            if job.prepare:
+                with contextlib.suppress(Exception):
+                    self.notifier.prepare()  # type: ignore[attr-defined]
+                continue
             if self._stop_by is not None and time.monotonic() >= self._stop_by:
                 result = _fail("micromove stopped before the notification was sent")
             else:
-                result = self._call(job.title, job.body)
+                result = self._call(job.title, job.body, job)
             _answer(job.on_result, result)
 
-    def _call(self, title: str, body: str) -> NotifyResult:
+    def _call(self, title: str, body: str, job: _Job | None = None) -> NotifyResult:
         n = self.notifier
+        cue = getattr(n, "notify_cue", None)
+        if cue is not None and job is not None and job.tag is not None and getattr(n, "bounded", False):
+            try:
+                return cue(title, body, job.tag, job.actions)  # type: ignore[no-any-return]
+            except Exception as exc:  # noqa: BLE001 - it never raises; be sure
+                return _fail(f"{type(exc).__name__}: {exc}")
         if getattr(n, "bounded", False):
             try:
                 return n.notify(title, body)
@@ -489,6 +522,10 @@ class AsyncNotifier:
             self._hung.append(t)
             return _fail(f"the notification did not go out within {self.timeout_s:g} s")
         return out[0] if out else _fail("the notifier ended without a result")
+
+
+def _ignore_result(result: NotifyResult) -> None:
+    pass
 
 
 def _takes_ok_and_error(on_result: Callable[..., None]) -> bool:

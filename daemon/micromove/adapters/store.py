@@ -47,7 +47,7 @@ BUSY_TIMEOUT_S = 5.0
 STRETCH_KINDS = ("typing", "mouse", "active")
 CONFIRMATION_KINDS = ("done", "likely", "dismissed")
 # Who said so: `mmctl done` (cli), a notification's button or its dismissal
-# (button), or the input itself (inferred: likely done).
+# (button), the input itself (inferred: "likely").
 CONFIRMATION_SOURCES = ("cli", "button", "inferred")
 DEFAULT_SOURCE = {"done": "cli", "likely": "inferred", "dismissed": "button"}
 

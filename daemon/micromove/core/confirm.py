@@ -7,7 +7,8 @@ delivery id (docs/schema.md), and kept apart so that `mmctl stats` can show
 both:
 
 - **done**: the person said so (`mmctl done [CUE...]`, through the control
-  socket). `done()` marks the last cue set, or for each named cue the latest
+  socket, source "cli"; or the Done button on the notification,
+  `done_set`, source "button", which marks every cue of that set). `done()` marks the last cue set, or for each named cue the latest
   cue set that held it. Cue sets the daemon knows were not shown (the
   notifier failed, or the machine was asleep) are skipped. A cue already
   marked done is reported as such, never written twice. The memory covers the
@@ -25,6 +26,10 @@ both:
   left the desk) counts too: leaving the desk is moving. A set is watched
   until the next one goes out: a gap that has not reached its length by
   then counts for neither.
+- **dismissed**: the person closed the set's notification without answering
+  (`dismissed`, source "button"). Never a done; recorded once per set, for
+  each cue not already done.
+
 - **dismissed**: the person closed the set's notification without answering
   (`dismissed`, source "button"). Never a done; recorded once per set, for
   each cue not already done.
@@ -67,7 +72,7 @@ class NothingToMark(Exception):
 
 
 class CueSet:
-    __slots__ = ("delivery_id", "t", "cues", "need_s", "done", "likely", "failed", "dismissed")
+    __slots__ = ("delivery_id", "t", "cues", "need_s", "done", "likely", "failed", "dismissed", "done_by")
 
     def __init__(self, delivery_id: int, t: float, cues: tuple[str, ...], need_s: float) -> None:
         self.delivery_id = delivery_id
@@ -78,6 +83,15 @@ class CueSet:
         self.likely = False
         self.failed = False
         self.dismissed = False
+        self.done_by: str | None = None  # source of the first done: cli | button
+
+    def answer(self) -> str | None:
+        """How the set was answered: done, likely, dismissed, or None (not yet)."""
+        if self.done:
+            return "done"
+        if self.likely:
+            return "likely"
+        return "dismissed" if self.dismissed else None
 
 
 class Confirmations:
@@ -171,6 +185,13 @@ class Confirmations:
             return None
         return start + w.need_s
 
+    def done_set(self, delivery_id: int, t: float, source: str = "button") -> list[tuple[CueSet, str, bool]]:
+        """Every cue of the set `delivery_id` done at `t`; NothingToMark if it is not remembered."""
+        s = self.find(delivery_id)
+        if s is None or s.failed:
+            raise NothingToMark(f"cue set {delivery_id} is not one micromove showed since it started")
+        return self._mark([(s, c) for c in s.cues], t, source)
+
     def dismissed(self, delivery_id: int, t: float) -> CueSet | None:
         """The set's notification was closed by the person; None if nothing was recorded."""
         s = self.find(delivery_id)
@@ -203,10 +224,15 @@ class Confirmations:
                 if found is None:
                     raise NothingToMark(f"{c} has not been cued since micromove started")
                 plan.append((found, c))
+        return self._mark(plan, t, source)
+
+    def _mark(self, plan: list[tuple[CueSet, str]], t: float, source: str) -> list[tuple[CueSet, str, bool]]:
         out = []
         for s, c in plan:
             already = c in s.done
             if not already:
+                if s.done_by is None:
+                    s.done_by = source
                 s.done.add(c)
                 self._record(t, c, s.delivery_id, "done", source)
             out.append((s, c, already))

@@ -19,7 +19,10 @@ DST day is exactly as long as it was on the wall clock.
 - Cues are counted one by one (a set of three counts three) in the bucket of
   their delivery: `cues` those shown (delivered = 1), `cues_undelivered` those
   that failed or never got an answer, `cues_done` delivered cues confirmed
-  done, `cues_likely_done` delivered cues inferred done and not confirmed.
+  done, `cues_likely_done` delivered cues inferred done and not confirmed,
+  `cues_dismissed` delivered cues whose notification the person closed and
+  that are neither done nor likely done (so done, likely and dismissed never
+  overlap).
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from __future__ import annotations
 import math
 import sqlite3
 from datetime import date, datetime, timedelta
+
+from ..timefmt import format_duration, local_date, local_midnight
+from .readmodel import cue_outcomes, has_schema
+from .readmodel import has_table as _has_table
 
 TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
 if TYPE_CHECKING:
@@ -50,20 +57,12 @@ FIELDS: tuple[str, ...] = (
     "cues",
     "cues_done",
     "cues_likely_done",
+    "cues_dismissed",
     "cues_undelivered",
 )
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
 _TIME = {"typing": "typing_s", "mouse": "mouse_s", "active": "active_s"}
 _CHUNK = 900  # buckets per query (3 parameters each: well under SQLite's limit)
-
-
-def local_midnight(d: date) -> float:
-    """UTC epoch seconds of local midnight starting `d` (system zone, DST-aware)."""
-    return datetime(d.year, d.month, d.day).timestamp()
-
-
-def local_date(t: float) -> date:
-    return datetime.fromtimestamp(t).date()
 
 
 def empty_bucket() -> dict[str, Any]:
@@ -137,14 +136,6 @@ def data_span(conn: sqlite3.Connection) -> tuple[float, float] | None:
     if not lows:
         return None
     return float(min(lows)), float(max(highs))
-
-
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
-
-def has_schema(conn: sqlite3.Connection) -> bool:
-    return bool(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 # -------------------------------------------------------------- aggregation
@@ -230,31 +221,15 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     # each with whether it was confirmed done / likely done; bucketed here.
     import bisect
 
-    # (A plain join plus a set lookup: half the time of joining the
-    # confirmations in SQL. All of them: there is at most one per cue shown.)
-    done_set: set[tuple[int, str]] = set()
-    likely_set: set[tuple[int, str]] = set()
-    for did, cid, kind in conn.execute(
-        "SELECT delivery_id, cue_id, kind FROM confirmations WHERE delivery_id IS NOT NULL"
-    ):
-        (done_set if kind == "done" else likely_set).add((did, cid))
-    for t, delivered, did, cue_id in conn.execute(
-        "SELECT v.t, v.delivered, c.delivery_id, c.cue_id"
-        " FROM deliveries v JOIN delivery_cues c ON c.delivery_id = v.id WHERE v.t >= ? AND v.t < ?",
-        (edges[0], edges[-1]),
-    ):
-        ok = delivered == 1
-        key = (did, cue_id)
-        done = key in done_set
-        likely = key in likely_set
+    for t, ok, cue_id, done, likely, dismissed in cue_outcomes(conn, edges[0], edges[-1]):
         o = out[bisect.bisect_right(edges, t) - 1]
         if not ok:
             o["cues_undelivered"] += 1
             continue
-        likely = likely and not done
         o["cues"] += 1
         o["cues_done"] += done
         o["cues_likely_done"] += likely
+        o["cues_dismissed"] += dismissed
         region = cue_id.partition(".")[0]
         r = o["regions"].get(region)
         if r is None:
@@ -353,11 +328,7 @@ _SPARK = "▁▂▃▄▅▆▇█"
 
 
 def fmt_duration(s: float) -> str:
-    s = int(round(s))
-    if s < 60:
-        return f"{s}s"
-    h, m = divmod(s // 60, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m"
+    return format_duration(s, compact=True)
 
 
 def _num(n: float) -> str:
@@ -365,7 +336,7 @@ def _num(n: float) -> str:
 
 
 def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
-    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely")
+    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely", "dismissed")
     body: list[tuple[str, ...]] = []
     for label, b in rows:
         if b is None:
@@ -385,6 +356,7 @@ def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
                 _num(b["cues"]),
                 _num(b["cues_done"]),
                 _num(b["cues_likely_done"]),
+                _num(b["cues_dismissed"]),
             )
         )
     widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
