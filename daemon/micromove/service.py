@@ -393,6 +393,14 @@ class Service:
             source,
         )
 
+    def reset_back_off(self, cues: tuple[str, ...] | None, now: float) -> list[str]:
+        """Put cues (None: every cue) back to their configured interval; those that were backed off."""
+        was = self.session.reset_backoff(list(cues) if cues is not None else None, now)
+        if was:
+            log.info("back to their configured interval (check-in): %s", ", ".join(was))
+        self._write()
+        return was
+
     def dismissed(self, delivery_id: int, now: float) -> bool:
         """The person closed the notification of cue set `delivery_id` without
         answering it: recorded as dismissed (never as done). False if that set
