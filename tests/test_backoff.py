@@ -194,3 +194,37 @@ def test_answer_lines_before_any_cue_do_nothing(tmp_path: Path) -> None:
     events = [{"t": 0.0, "kind": "done"}, {"t": 0.5, "kind": "dismiss"}, *head]
     plain = simulate(write(tmp_path / "plain.jsonl", head))
     assert simulate(write(tmp_path / "t.jsonl", events)) == plain
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    """What the daemon does at start: the session reads `backoff` from the store and the
+    engine gets the stretched interval at once; a damaged value is started again."""
+    from micromove.adapters.store import Store
+    from micromove.config import DEFAULTS
+    from micromove.core.session import Session
+
+    db = tmp_path / "m.db"
+    store = Store.open(db)
+    s = Session(DEFAULTS, wall_offset=json_start(), store=store)
+    s.start(0.0)
+    for e in steady()[: 112 * 90]:  # 1.5 hours of typing, no answers
+        s.input(float(e["t"]), "key")  # type: ignore[arg-type]
+    s.advance(5500.0)
+    s.flush()
+    store.close()
+    assert s.backoff.factor("hands.wrist_pulse") == 1.5
+
+    store = Store.open(db)
+    again = Session(DEFAULTS, wall_offset=json_start() + 86400, store=store)
+    again.start(0.0)
+    assert again.backoff.cues == s.backoff.cues
+    rules = {r.id: r.every_s for r in again._rules()}
+    assert rules["hands.wrist_pulse"] == 1.5 * 20 * 60 and rules["hands.grip_modulation"] == 10 * 60
+    again.input(0.0, "key")
+    assert [t for t, c in again.engine.upcoming() if c == "hands.wrist_pulse"] == [1800.0]
+    store.set_state(backoff.STATE_KEY, "{broken")
+    store.flush()
+    third = Session(DEFAULTS, wall_offset=json_start(), store=store)
+    third.start(0.0)
+    assert third.backoff.cues == {}
+    store.close()
