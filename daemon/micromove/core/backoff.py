@@ -11,16 +11,20 @@ dismissed delivery that is neither done nor likely done is unanswered.
 **When a delivery counts as unanswered.** A delivery's answer is known when
 its *answer window* closes: `LIKELY_WINDOW_S + need_s` after it (60 s plus
 the set's likely-done length, core/confirm.py: by then a likely done has
-either been inferred or can no longer be), or at the next cue set, whichever
-comes first (the next set ends the likely-done watch of the previous one).
-At that instant each cue of the set counts as answered if it was marked done
-or the set was likely done, and as unanswered otherwise. A done that comes
-later still counts: it brings the cue back then. A set that was never shown
-(the notifier failed, the machine slept) counts neither way.
+either been inferred or can no longer be), or right after the next cue set
+goes out, whichever comes first (the next set ends the likely-done watch of
+the previous one). At that instant each cue of the set that is neither
+marked done nor likely done counts as unanswered (one more miss in a row).
+A done brings its cues back the moment it is recorded, whenever that is
+(even after the window closed); a likely done the moment it is inferred
+(the instant the input gap reaches the set's length, inside the window).
+So a window closing only ever stretches intervals, and a done or likely
+done only ever shortens them. A set that was never shown (the notifier
+failed, the machine slept) counts neither way.
 
-**Order at one instant.** Input first, then answers (done, dismiss, a window
-closing), then the engine's own happenings (core/engine.py). A window closed
-by the next cue set closes right after that set goes out.
+**Order at one instant.** Input first, then answers (done, dismiss, likely
+done, a window closing), then the engine's own happenings (core/engine.py):
+a change of interval at an instant decides what falls due at it.
 
 `BackOff` holds the per-cue state and the rule; the session (session.py)
 feeds it, applies `factor()` to the engine's intervals and keeps the state in
