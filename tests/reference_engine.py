@@ -46,13 +46,34 @@ Interpretation choices (the same ones micromove/core/engine.py's docstring state
     T + max_defer_s); after the operations at T a delivery attempt may
     follow at T itself.
 
+Back-off (optional, `RefBackOff`), from its rule text (micromove/core/backoff.py
+and the likely-done rule of micromove/core/confirm.py):
+
+11. A cue's interval is every_s * min(4, 1.5 ** (misses // 3)), where misses
+   counts its unanswered deliveries in a row. It is re-read at every instant,
+   so a change makes a cue due later, or at once when its new interval has
+   already run out (due at that instant).
+12. The answer window of a cue set delivered at tk closes at
+   tk + 60 + need (need = max(10, 0.6 * its movements' seconds)), or at the
+   next delivery if that comes first (right after it). Then each of its cues
+   that is neither done nor likely done is unanswered: misses + 1.
+13. Likely done, at instant a + need: the first input gap starting at a (tk,
+   or an input time after tk) with a <= tk + 60 that lasts at least need (to
+   the next input, which may come exactly at a + need), while its window is
+   open. It sets the misses of the set's cues to 0 then.
+14. A `done` answer at T marks every cue of the latest set delivered before T
+   done and sets their misses to 0 (whenever it comes); `dismiss` marks that
+   set dismissed, which is no answer.
+15. Order at one instant: answers (done, dismiss, likely done, a window
+   closing), then 1-10.
+
 Not modelled: set_cues, reconfigure (hand-written tests cover them).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 TRIGGERS_OF_KIND = {
@@ -73,6 +94,28 @@ class RefConfig:
     min_gap_s: float
     cues: tuple[tuple[str, str, float], ...]  # (id, trigger, every_s)
     presence: bool = False  # a source that cannot tell keys from the pointer
+
+
+@dataclass(frozen=True)
+class RefBackOff:
+    answers: tuple[tuple[float, str], ...] = ()  # (T, "done" | "dismiss"), in time order
+    seconds: Mapping[str, float] = field(default_factory=dict)  # each movement's seconds
+    window_s: float = 60.0
+    likely_factor: float = 0.6
+    likely_min_s: float = 10.0
+    streak: int = 3
+    step: float = 1.5
+    max_factor: float = 4.0
+
+
+@dataclass
+class _Set:
+    t: float
+    cues: tuple[str, ...]
+    need: float
+    done: set[str] = field(default_factory=set)
+    dismissed: bool = False
+    likely: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +151,7 @@ class RefResult:
     deliveries: list[RefDelivery] = field(default_factory=list)
     dropped: list[tuple[float, str, tuple[str, ...]]] = field(default_factory=list)
     ended: list[tuple[float, str, float, float]] = field(default_factory=list)
+    misses: dict[str, int] = field(default_factory=dict)  # back-off: at the end
 
 
 @dataclass
@@ -151,7 +195,12 @@ def pause_instants(events: Sequence[tuple[float, str]], min_s: float) -> list[fl
 Op = tuple[float, str, "float | None | str"]  # (t, name, until | None | "release")
 
 
-def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] = ()) -> RefResult:
+def run(
+    events: Sequence[tuple[float, str]],
+    cfg: RefConfig,
+    ops: Sequence[Op] = (),
+    backoff: RefBackOff | None = None,
+) -> RefResult:
     all_stretches = stretches(events, cfg.break_s, cfg.presence)
     pauses = pause_instants(events, cfg.min_s)
     cues = [_Cue(cid, "active" if cfg.presence else trig, every) for cid, trig, every in cfg.cues]
@@ -163,6 +212,32 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] =
     def holds_end(t: float) -> float:
         return max((u for u in holds.values() if u > t), default=-math.inf)
 
+    input_times = sorted(t for t, _ in events)
+    sets: list[_Set] = []
+    misses = res.misses
+    open_set: _Set | None = None
+    close_at = math.inf
+
+    def every(c: _Cue) -> float:
+        if backoff is None:
+            return c.every_s
+        n = misses.get(c.id, 0)
+        return c.every_s * min(backoff.max_factor, backoff.step ** (n // backoff.streak))
+
+    def likely_at(s: _Set) -> float:
+        assert backoff is not None
+        starts = [s.t] + [x for x in input_times if s.t < x <= s.t + backoff.window_s]
+        for a in starts:
+            nxt = min((x for x in input_times if x > a), default=math.inf)
+            if nxt >= a + s.need:
+                return a + s.need
+        return math.inf
+
+    def judge(s: _Set) -> None:
+        for c in s.cues:
+            if c not in s.done and not s.likely:
+                misses[c] = misses.get(c, 0) + 1
+
     def first_pause_at_or_after(t: float) -> float:
         return min((p for p in pauses if p >= t), default=math.inf)
 
@@ -172,7 +247,7 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] =
 
     def attempt(t: float) -> None:
         """A delivery attempt, if some due cue's pause or cap is now."""
-        nonlocal last_delivery
+        nonlocal last_delivery, open_set, close_at
         due = [c for c in cues if c.due is not None]
         if not due or min(target(c) for c in due) != t:
             return
@@ -192,6 +267,14 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] =
             c.anchor, c.due, c.cap = t, None, None
         last_delivery = t
         res.deliveries.append(RefDelivery(t, reason, tuple(sorted(sent))))
+        if backoff is not None:
+            ids = tuple(c[0] for c in sent)
+            need = max(backoff.likely_min_s, backoff.likely_factor * sum(backoff.seconds.get(c, 0.0) for c in ids))
+            if open_set is not None:
+                judge(open_set)
+            open_set = _Set(t, ids, need)
+            sets.append(open_set)
+            close_at = t + backoff.window_s + need
 
     while True:
         candidates: list[float] = []
@@ -199,10 +282,14 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] =
             candidates += [s.start, s.end]
         for c in cues:
             if c.anchor is not None and c.due is None:
-                candidates.append(c.anchor + c.every_s)
+                candidates.append(c.anchor + every(c))
             if c.due is not None:
                 candidates.append(target(c))
         candidates += [op[0] for op in ops]
+        if backoff is not None:
+            candidates += [a for a, _ in backoff.answers]
+            if open_set is not None:
+                candidates += [close_at, likely_at(open_set)]
         later = [x for x in candidates if x > now]
         if not later:
             break
@@ -210,6 +297,28 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] =
         if t == math.inf:
             break
         now = t
+
+        if backoff is not None:
+            # Answers at t, then the open window closing at t.
+            for a, kind in backoff.answers:
+                if a != t:
+                    continue
+                before = [s for s in sets if s.t < t]
+                if not before:
+                    continue
+                if kind == "done":
+                    before[-1].done.update(before[-1].cues)
+                    for c in before[-1].cues:
+                        misses[c] = 0
+                else:
+                    before[-1].dismissed = True
+            if open_set is not None and not open_set.likely and likely_at(open_set) == t:
+                open_set.likely = True
+                for c in open_set.cues:
+                    misses[c] = 0
+            if open_set is not None and close_at == t:
+                judge(open_set)
+                open_set, close_at = None, math.inf
 
         # Input at t came first: stretches that start at t are already going,
         # and `length_at` counts events at t. Then: stretches that end at t.
@@ -233,8 +342,8 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] =
 
         # Cues that become due now.
         for c in cues:
-            if c.anchor is not None and c.due is None and c.anchor + c.every_s <= t:
-                assert c.anchor + c.every_s == t
+            if c.anchor is not None and c.due is None and c.anchor + every(c) <= t:
+                assert backoff is not None or c.anchor + c.every_s == t
                 assert c.stretch is not None and c.stretch.going(t)
                 c.due = t
                 c.cap = t + cfg.max_defer_s

@@ -22,7 +22,7 @@ def test_check_ok_and_every_error_with_its_line(tmp_path: Path) -> None:
     good.write_text("pause:\n  min_s: 5\n")
     proc = mmctl("config", "check", good)
     assert proc.returncode == 0 and proc.stderr == ""
-    assert proc.stdout == f"ok: {good} is valid (1 of 73 settings given in it)\n"
+    assert proc.stdout == f"ok: {good} is valid (1 of 74 settings given in it)\n"
     bad = tmp_path / "bad.yaml"
     bad.write_text("pause:\n  min_s: 0\nnotify:\n  min_gap: 3\ncues:\n  hands.wrist_pulse:\n    trigger: feet\n")
     proc = mmctl("config", "check", bad)
@@ -45,7 +45,7 @@ def test_show_says_where_each_value_came_from(tmp_path: Path) -> None:
     assert rows["cues.neck.head_tilt.enabled"] == ["false", f"{f}:6"]
     assert rows["pause.min_s"] == ["3", "default"]
     assert rows["cues.hands.wrist_pulse.every_min"] == ["20", "default"]
-    assert len(rows) == 73
+    assert len(rows) == 74
     rep = json.loads(mmctl("config", "show", "--config", f, "--json").stdout)
     assert rep["file"] == str(f)
     assert rep["values"]["pause.max_defer_s"] == {"value": 60.0, "from": f"{f}:3"}

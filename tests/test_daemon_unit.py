@@ -244,9 +244,11 @@ def test_flushes_at_most_flush_s_after_data_and_never_while_idle(tmp_path: Path)
     first_input = START + 10
     assert first_input < h.store.flushes[0] <= first_input + 10.0 + 1e-6
     # Idle (everything flushed, nothing due): the loop waits with no timeout at
-    # all, so nothing wakes it until input comes (no periodic wake-ups).
+    # all, so nothing wakes it until input comes (no periodic wake-ups). Two of
+    # the wake-ups are the cue set's answer (back-off): the instant it would be
+    # likely done, and its answer window closing.
     gap = [w for w in h.waker.waits if START + 14 < w[0] < START + 100]
-    assert gap[-1][1] is None and len(gap) <= 8, gap
+    assert gap[-1][1] is None and len(gap) <= 10, gap
     assert h.waker.waits[-1][1] is None or h.waker.ended
     idle_before_end = [w for w in h.waker.waits if START + 140 < w[0] < START + 600]
     assert idle_before_end == [], idle_before_end

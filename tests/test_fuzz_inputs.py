@@ -65,7 +65,8 @@ def check_trace(data: bytes) -> list[trace.Event] | TraceError:
         return exc
     last = -math.inf
     for e in events:
-        assert math.isfinite(e.t) and e.t >= last and e.kind in trace.KINDS
+        assert math.isfinite(e.t) and e.t >= last and e.kind in trace.KINDS | trace.ANSWERS
+        assert e.kind in trace.KINDS or e.px is None
         assert e.px is None or (math.isfinite(e.px) and e.px >= 0)
         last = e.t
     return events

@@ -104,9 +104,9 @@ def test_exact_counts_split_and_longest(day_db: Path) -> None:
     assert mon["cues"] == 4 and mon["cues_undelivered"] == 1
     assert mon["cues_done"] == 2 and mon["cues_likely_done"] == 1 and mon["cues_dismissed"] == 1
     assert mon["regions"] == {
-        "eyes": {"cues": 1, "done": 0, "likely": 1},
-        "hands": {"cues": 2, "done": 2, "likely": 0},
-        "neck": {"cues": 1, "done": 0, "likely": 0},
+        "eyes": {"cues": 1, "done": 0, "likely": 1, "dismissed": 0, "ignored": 0},
+        "hands": {"cues": 2, "done": 2, "likely": 0, "dismissed": 0, "ignored": 0},
+        "neck": {"cues": 1, "done": 0, "likely": 0, "dismissed": 1, "ignored": 0},
     }
     assert tue["cues"] == 0
     t = rep["totals"]
@@ -191,11 +191,12 @@ def test_human_output_mentions_the_numbers(day_db: Path) -> None:
     assert "2026-03-02" in out and "2026-03-03" in out
     assert "16" in out and "1h20m" in out  # Monday: 16 keys, typing 1 h + 20 min
     lines = out.splitlines()
-    # The per-region table: cues delivered, done, likely done.
+    # The per-region table: cues delivered, done, likely done, dismissed, ignored, the
+    # share answered (done or likely) and its trend against the 2 days before (none: new).
     assert lines[lines.index(next(x for x in lines if x.startswith("Cues by region"))) + 1 :][:3] == [
-        "  eyes                     1     0       1",
-        "  hands                    2     2       0",
-        "  neck                     1     0       0",
+        "  eyes                     1     0       1          0        0       100% (new)",
+        "  hands                    2     2       0          0        0       100% (new)",
+        "  neck                     1     0       0          1        0         0% (new)",
     ]
     assert "2 days" in out
     # The heatmap: one row per day of the week ending at the last day, 24 hour cells.
@@ -304,3 +305,14 @@ def test_stats_imports_nothing_heavy(day_db: Path) -> None:
     assert "micromove.report.stats" in imported
     for heavy in ("yaml", "pynput", "psutil", "micromove.config", "micromove.core.engine", "zoneinfo"):
         assert heavy not in imported, heavy
+
+
+def test_region_trend_against_the_period_before() -> None:
+    from micromove.report.stats import region_trend
+
+    now = {"cues": 10, "done": 3, "likely": 3, "dismissed": 2, "ignored": 2}
+    assert region_trend(now, {"cues": 10, "done": 1, "likely": 1, "dismissed": 0, "ignored": 8}) == "60% ↑ from 20%"
+    assert region_trend(now, {"cues": 5, "done": 5, "likely": 0, "dismissed": 0, "ignored": 0}) == "60% ↓ from 100%"
+    assert region_trend(now, {"cues": 5, "done": 3, "likely": 0, "dismissed": 0, "ignored": 2}) == "60% = from 60%"
+    assert region_trend(now, None) == "60% (new)"
+    assert region_trend(dict.fromkeys(now, 0), None) == "-"

@@ -46,6 +46,15 @@ BAD_LINES = {
     "px a string": ('{"t": 1600, "kind": "move", "px": "14"}', '"px"'),
     "px true": ('{"t": 1600, "kind": "move", "px": true}', '"px"'),
     "px a list": ('{"t": 1600, "kind": "move", "px": [14]}', '"px"'),
+    # The person's answers (done, dismiss) follow the same rules, and carry no px.
+    "done without t": ('{"kind": "done"}', '"t"'),
+    "dismiss without t": ('{"kind": "dismiss"}', '"t"'),
+    "done t a string": ('{"t": "1600", "kind": "done"}', '"t"'),
+    "dismiss t true": ('{"t": true, "kind": "dismiss"}', '"t"'),
+    "done backwards": ('{"t": 1499, "kind": "done"}', "backwards"),
+    "done with px": ('{"t": 1600, "kind": "done", "px": 3}', '"px"'),
+    "kind Done": ('{"t": 1600, "kind": "Done"}', '"kind"'),
+    "kind dismissed": ('{"t": 1600, "kind": "dismissed"}', '"kind"'),
 }
 
 

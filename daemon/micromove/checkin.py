@@ -26,6 +26,12 @@ Changes when the cues have become noise (`propose`):
   active regions carry on. Offered when at least two regions are active.
 They are made in the person's config file (configedit: comments kept,
 re-validated) and the running daemon is asked to reload (SIGHUP).
+
+Cues that backed off (core/backoff.py: their last cue sets went unanswered)
+are named, and put back to their configured interval on request
+(`put_back`): through the running daemon (control command
+`back_off_reset`), which holds that state; when none runs, in the database's
+`state` table directly.
 """
 
 from __future__ import annotations
@@ -192,3 +198,63 @@ def propose(
         return changes, f"{region} is not an active region with cues switched on ({', '.join(candidates)} are)"
     changes.append(rest(cfg, prog, region or noisiest(candidates, recent), recent))
     return changes, None
+
+
+# ------------------------------------------------------------------ back-off
+@dataclass
+class BackedOff:
+    cue: str
+    every_min: float  # configured
+    now_min: float  # current
+    why: str
+
+
+def backed_off(cfg: Config, state: dict[str, object]) -> list[BackedOff]:
+    """The cues whose interval back-off has stretched (none when `notify.back_off` is false)."""
+    from .core.backoff import CueBackOff, why
+
+    if not cfg.back_off:
+        return []
+    out = []
+    for cue, b in sorted(state.items()):
+        if isinstance(b, CueBackOff) and b.factor != 1.0 and cue in cfg.cues:
+            every = cfg.cues[cue].every_min
+            out.append(BackedOff(cue, every, round(every * b.factor, 3), why(b)))
+    return out
+
+
+def put_back(db: Path, cues: list[str]) -> tuple[list[str], str]:
+    """Back to their configured intervals: (the cues put back, how). SaveError if it cannot be done."""
+    from .control.client import ControlFailed, NotRunning, request
+    from .running import daemon_pid
+
+    try:
+        reply = request({"cmd": "back_off_reset", "cues": cues})
+    except NotRunning as exc:
+        if daemon_pid() is not None:
+            raise SaveError(f"checkin: not put back: {exc}") from None
+        return _put_back_in_db(db, cues), "micromove is not running: its database keeps the change"
+    except ControlFailed as exc:
+        raise SaveError(f"checkin: not put back: {exc}") from None
+    if not reply.get("ok"):
+        raise SaveError(f"checkin: not put back: {reply.get('error', 'the daemon refused')}")
+    return [str(c) for c in reply.get("reset", [])], "the running micromove put them back"
+
+
+def _put_back_in_db(db: Path, cues: list[str]) -> list[str]:
+    from .adapters.store import Store
+    from .core.backoff import STATE_KEY, BackOff
+    from .errors import StoreError
+
+    store = Store.open_existing(db)
+    try:
+        bo = BackOff.loads(store.get_state(STATE_KEY))
+    except ValueError:
+        bo = BackOff()
+    was = bo.reset(cues)
+    store.set_state(STATE_KEY, bo.dumps())
+    try:
+        store.close()
+    except StoreError as exc:
+        raise SaveError(f"checkin: not put back: {exc}") from None
+    return was

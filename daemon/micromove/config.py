@@ -50,6 +50,8 @@ class Config:
     notify_timeout_s: float = 3.0
     # How long the notification's Snooze button (and `notify.snooze_min`) holds cues.
     snooze_min: float = 15.0
+    # A cue left unanswered again and again becomes rarer (core/backoff.py).
+    back_off: bool = True
     progression_enabled: bool = True
     input_backend: str = "auto"
     # Weekly self-check reminder (`mmctl checkin`).
@@ -89,6 +91,7 @@ class Config:
                 "min_gap_s": self.min_gap_s,
                 "timeout_s": self.notify_timeout_s,
                 "snooze_min": self.snooze_min,
+                "back_off": self.back_off,
             },
             "progression": {"enabled": self.progression_enabled},
             "input": {"backend": self.input_backend},
@@ -152,11 +155,11 @@ _NUMBER_RULES: dict[str, tuple[str, str]] = {
     "notify.timeout_s": ("(0,3]", "must be greater than 0 and at most 3"),
     "notify.snooze_min": ("(0,10080]", "must be greater than 0 and at most 10080 (7 days)"),
 }
-_BOOL_KEYS = ("progression.enabled", "checkin.reminder", *(f"quiet.{n}" for n in QUIET_SOURCES))
+_BOOL_KEYS = ("progression.enabled", "checkin.reminder", "notify.back_off", *(f"quiet.{n}" for n in QUIET_SOURCES))
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "pause": ("min_s", "max_defer_s"),
     "activity": ("break_s",),
-    "notify": ("min_gap_s", "timeout_s", "snooze_min"),
+    "notify": ("min_gap_s", "timeout_s", "snooze_min", "back_off"),
     "progression": ("enabled",),
     "input": ("backend",),
     "checkin": ("reminder",),
@@ -328,6 +331,7 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
         min_gap_s=float(values.get("notify.min_gap_s", d.min_gap_s)),
         notify_timeout_s=float(values.get("notify.timeout_s", d.notify_timeout_s)),
         snooze_min=float(values.get("notify.snooze_min", d.snooze_min)),
+        back_off=values.get("notify.back_off", d.back_off),
         progression_enabled=values.get("progression.enabled", d.progression_enabled),
         input_backend=values.get("input.backend", d.input_backend),
         checkin_reminder=values.get("checkin.reminder", d.checkin_reminder),

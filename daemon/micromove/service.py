@@ -67,6 +67,7 @@ class SessionPort(Protocol):
     progression_start: date | None
 
     def active_regions(self, wall: float) -> tuple[str, ...]: ...
+    def reset_backoff(self, cues: list[str] | None, t: float) -> list[str]: ...
     def flush(self) -> None: ...
 
 
@@ -400,6 +401,14 @@ class Service:
             tuple(Marked(c, s.delivery_id, round(self._wall(s.t), 3), already) for s, c, already in marked),
             source,
         )
+
+    def reset_back_off(self, cues: tuple[str, ...] | None, now: float) -> list[str]:
+        """Put cues (None: every cue) back to their configured interval; those that were backed off."""
+        was = self.session.reset_backoff(list(cues) if cues is not None else None, now)
+        if was:
+            log.info("back to their configured interval (check-in): %s", ", ".join(was))
+        self._write()
+        return was
 
     def dismissed(self, delivery_id: int, now: float) -> bool:
         """The person closed the notification of cue set `delivery_id` without

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from .config import Config
 from .core.engine import Delivery
 from .core.session import Delivered, Session
-from .core.trace import Event
+from .core.trace import ANSWERS, Event
 
 
 def simulate(events: Sequence[Event], config: Config, *, start: float, db: str | None = None) -> list[Delivery]:
@@ -37,6 +37,9 @@ def simulate(events: Sequence[Event], config: Config, *, start: float, db: str |
         session.start(events[0].t if events else 0.0)
         feed = session.input
         for ev in events:
+            if ev.kind in ANSWERS:
+                session.answer(ev.t, ev.kind)  # no set before it yet: nothing to answer
+                continue
             feed(ev.t, ev.kind, ev.px)
         session.finish()
         if store is not None:

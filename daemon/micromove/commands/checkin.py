@@ -44,8 +44,9 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     c = p.add_argument_group("changing the cues")
     c.add_argument(
         "--change",
-        choices=("fewer", "rest"),
-        help="fewer: every interval 1.5x as long; rest: switch off the region moved least after its cues",
+        choices=("fewer", "rest", "back"),
+        help="fewer: every interval 1.5x as long; rest: switch off the region moved least after its cues; "
+        "back: put the cues that backed off (went unanswered) back to their configured intervals",
     )
     c.add_argument("--region", metavar="REGION", help="with --change rest: the region to rest (default: chosen from your data)")
     c.add_argument("--yes", "-y", action="store_true", help="make the change without asking")
@@ -150,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     if args.region is not None and args.change != "rest":
         raise UsageError("checkin: --region goes with --change rest")
     if args.yes and not args.change and not tty:
-        raise UsageError("checkin: --yes goes with --change fewer|rest")
+        raise UsageError("checkin: --yes goes with --change fewer|rest|back")
     db = db_file(args.db)
     if args.db and not db.is_file():  # a typo must not start a new database somewhere
         raise UsageError(f"checkin: no database at {db}" + (" (a folder)" if db.is_dir() else ""))
@@ -166,8 +167,29 @@ def run(args: argparse.Namespace) -> int:
                 conn.close()
         return checkin.propose(cfg, progress.progress(cfg.progression_enabled, start), recent, args.region)
 
+    def backed() -> list[checkin.BackedOff]:
+        cfg, _path = load_config(args.config)
+        conn = readmodel.open_if_exists(db)
+        try:
+            return checkin.backed_off(cfg, readmodel.back_off(conn))
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def show_backed(cues: list[checkin.BackedOff]) -> None:
+        print("These cues come less often now: their last cue sets went unanswered.")
+        for b in cues:
+            print(f"  {b.cue}: every {b.now_min:g} min instead of {b.every_min:g} ({b.why})")
+
+    def back(cues: list[checkin.BackedOff]) -> int:
+        done, how = checkin.put_back(db, [b.cue for b in cues])
+        print(f"back to their configured intervals: {', '.join(done) or 'none (already back)'} ({how})")
+        return 0
+
     chosen: Change | None = None
-    if args.change:  # everything checked before anything is stored
+    if args.change == "back":
+        cues_back = backed()  # checked before anything is stored
+    elif args.change:  # everything checked before anything is stored
         changes, note = offers()
         chosen = next((c for c in changes if c.name == args.change), None)
         if chosen is None:
@@ -184,6 +206,32 @@ def run(args: argparse.Namespace) -> int:
         for line in checkin.advice(answers):
             print(line)
 
+    if args.change == "back":
+        if not cues_back:
+            print("no cue has backed off: nothing to put back")
+            return 0
+        show_backed(cues_back)
+        if not args.yes and not _ask_yes_no("Put them back to their configured intervals?"):
+            print("nothing changed")
+            return 0
+        return back(cues_back)
+
+    from ..errors import ConfigError
+
+    try:
+        found = backed()
+    except ConfigError:
+        found = []  # said below, where the changes cannot be offered either
+    if found:
+        show_backed(found)
+        if tty:
+            if _ask_yes_no("Put them back to their configured intervals?"):
+                back(found)
+            else:
+                print("they stay as they are (one done brings a cue back by itself)")
+        else:
+            print("To put them back: mmctl checkin --change back --yes")
+
     if chosen is not None:
         print("The change:")
         _show_change(None, chosen)
@@ -196,7 +244,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not answers.noise:
         return 0
-    from ..errors import ConfigError
 
     try:
         changes, note = offers()

@@ -3,7 +3,9 @@
 Each cue with its region, dose, interval, trigger, whether the config enables
 it and whether it is active today. Progression's start is read from the
 database's `state` table, read-only; with no database yet, progression starts
-when the daemon first runs (week 1: hands only).
+when the daemon first runs (week 1: hands only). So is each cue's back-off
+(core/backoff.py): its current interval, and why it differs from the
+configured one (its last cue sets went unanswered).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object: progression and every cue")
     p.epilog = (
         "A cue runs when it is enabled in the config and its region is active: progression starts "
-        "with the hands and adds one region a week. Exit status: 0 ok, 2 a bad config file or database."
+        "with the hands and adds one region a week. A cue whose last 3 cue sets went unanswered "
+        "comes less often (back-off): 'now' shows its current interval. "
+        "Exit status: 0 ok, 2 a bad config file or database."
     )
 
 
@@ -38,13 +42,17 @@ def collect(args: argparse.Namespace, today: date | None = None) -> dict[str, An
     conn = readmodel.open_if_exists(path)
     try:
         start = readmodel.progression_start(conn) if cfg.progression_enabled else None
+        backed = readmodel.back_off(conn) if cfg.back_off else {}
     finally:
         if conn is not None:
             conn.close()
     prog = progress.progress(cfg.progression_enabled, start, today)
+    from ..core.backoff import why
+
     cues = []
     for m in catalog.MOVEMENTS:
         s = cfg.cues[m.id]
+        b = backed.get(m.id)
         week = catalog.REGIONS.index(m.region) + 1
         joins = None
         if prog.enabled and prog.start is not None:
@@ -57,6 +65,16 @@ def collect(args: argparse.Namespace, today: date | None = None) -> dict[str, An
                 "instruction": m.instruction,
                 "dose": m.dose,
                 "every_min": s.every_min,
+                "configured_every_min": s.every_min,
+                "current_every_min": round(s.every_min * (b.factor if b else 1.0), 3),
+                # why the current interval differs from the configured one (None: it does not)
+                "why": why(b) if b is not None and b.factor != 1.0 else None,
+                "back_off": None if b is None else {
+                    "unanswered": b.misses,
+                    "dismissed": b.dismissed,
+                    "factor": b.factor,
+                    "since": _iso(b.since),
+                },
                 "trigger": s.trigger,
                 "enabled": s.enabled,
                 "region_active": m.region in prog.active_regions,
@@ -82,6 +100,14 @@ def collect(args: argparse.Namespace, today: date | None = None) -> dict[str, An
     }
 
 
+def _iso(wall: float | None) -> str | None:
+    if wall is None:
+        return None
+    from datetime import datetime
+
+    return datetime.fromtimestamp(wall).isoformat(timespec="minutes")
+
+
 def _minutes(v: float) -> str:
     return f"{v:g} min"
 
@@ -103,13 +129,14 @@ def render(info: dict[str, Any]) -> str:
 
     trig = {"typing": "of typing", "mouse": "of mouse use", "active": "at the desk"}
     out = [info["_progress"].describe().capitalize() + ".", ""]
-    head = ("cue", "dose", "every", "trigger", "enabled", "active")
+    head = ("cue", "dose", "every", "now", "trigger", "enabled", "active")
     order = {r: i for i, r in enumerate(REGIONS)}
     rows = {
         c["id"]: (
             "  " + c["id"],
             c["dose"],
             _minutes(c["every_min"]),
+            _minutes(c["current_every_min"]) if c["why"] else "same",
             trig.get(c["trigger"], c["trigger"]),
             "yes" if c["enabled"] else "no",
             _active(c),
@@ -127,6 +154,10 @@ def render(info: dict[str, Any]) -> str:
         state = "active" if mine[0]["region_active"] else "not active yet"
         out.append(f"{REGION_NAMES[region]} ({region}: {state})")
         out += [line(rows[c["id"]]) for c in mine]
+    backed = [c for c in info["cues"] if c["why"]]
+    if backed:
+        out += ["", "Backed off (they come less often until one is done; `mmctl checkin` offers to put them back):"]
+        out += [f"  {c['id']}: every {c['current_every_min']:g} min instead of {c['every_min']:g}: {c['why']}" for c in backed]
     src = info["config"] or "built-in defaults (no config file)"
     out += ["", f"Settings from {src}; `mmctl config show` lists them, `mmctl config init` writes a file to edit."]
     return "\n".join(out) + "\n"

@@ -29,13 +29,14 @@ MAX_LINE = 4096  # bytes in one request line, newline excluded
 MAX_HOLD_S = 7 * 86400.0
 SNOOZE_DEFAULT_S = 600.0
 MAX_CUES = 64
-COMMANDS = ("status", "pause", "resume", "snooze", "done")
+COMMANDS = ("status", "pause", "resume", "snooze", "done", "back_off_reset")
 _FIELDS: dict[str, tuple[str, ...]] = {
     "status": (),
     "pause": ("for_s",),
     "resume": (),
     "snooze": ("for_s",),
     "done": ("cues",),
+    "back_off_reset": ("cues",),  # no cues: every backed-off cue
 }
 
 

@@ -351,6 +351,8 @@ class ControlEndpoint:
                 return reply_for(s.resume(now))
             if req.cmd == "done":
                 return reply_for(s.done(req.cues, now=now, source="cli"))
+            if req.cmd == "back_off_reset":
+                return {"ok": True, "reset": s.reset_back_off(req.cues, now)}
         except ServiceError as exc:
             return error(exc.code, str(exc))
         except Exception as exc:  # noqa: BLE001 - a request never stops the daemon

@@ -23,7 +23,12 @@ both:
   the instant the gap reached that length (so replays are deterministic).
   A later `done` for the same cue is still recorded: stats counts a cue as
   likely only when it is not done. A gap longer than the set (the person
-  left the desk) counts too: leaving the desk is moving.
+  left the desk) counts too: leaving the desk is moving. A set is watched
+  until the next one goes out: a gap that has not reached its length by
+  then counts for neither.
+- **dismissed**: the person closed the set's notification without answering
+  (`dismissed`, source "button"). Never a done; recorded once per set, for
+  each cue not already done.
 
 - **dismissed**: the person closed the set's notification without answering
   (`dismissed`, source "button"). Never a done; recorded once per set, for
@@ -124,7 +129,7 @@ class Confirmations:
         w = self._watch
         if w is not None:
             start = self._last if self._last > w.t else w.t
-            if start <= w.t + self.window_s and t - start >= w.need_s:
+            if start <= w.t + self.window_s and t >= start + w.need_s:
                 self._likely(w, start)
             elif t > w.t + self.window_s:
                 self._watch = None  # every later gap begins too late
@@ -138,7 +143,7 @@ class Confirmations:
         start = self._last if self._last > w.t else w.t
         if start > w.t + self.window_s:
             self._watch = None
-        elif t - start >= w.need_s:
+        elif t >= start + w.need_s:
             self._likely(w, start)
 
     def failed(self, delivery_id: int) -> None:
@@ -171,6 +176,16 @@ class Confirmations:
             if s.delivery_id == delivery_id:
                 return s
         return None
+
+    def likely_at(self) -> float | None:
+        """When the watched set becomes likely done if no input comes first (None: it cannot now)."""
+        w = self._watch
+        if w is None or w.failed:
+            return None
+        start = self._last if self._last > w.t else w.t
+        if start > w.t + self.window_s:
+            return None
+        return start + w.need_s
 
     def done_set(self, delivery_id: int, t: float, source: str = "button") -> list[tuple[CueSet, str, bool]]:
         """Every cue of the set `delivery_id` done at `t`; NothingToMark if it is not remembered."""

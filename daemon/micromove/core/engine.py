@@ -319,6 +319,18 @@ class Engine:
             self._now = t
         return out
 
+    def quiet_until(self, t: float, inclusive: bool = False) -> bool:
+        """True when nothing can happen before `t` (or at it, if inclusive). O(1).
+
+        The very test `feed` (exclusive) and `advance` (inclusive) make before
+        they look at the catalog; False may still mean nothing happens (then
+        `next_deadline()` says when something does).
+        """
+        pause = self._last_input + self.config.pause_min_s
+        if inclusive:
+            return not (t >= self._next_lb or (self._any_due and t >= pause))
+        return not (t > self._next_lb or (self._any_due and t > pause))
+
     def finish(self) -> list[Decision]:
         """Let time run on with no more input until nothing more can happen."""
         return self.advance(INF)

@@ -14,6 +14,13 @@ from the pointer (a Wayland compositor's idle interface): it reports only
 `busy(t)` and `idle(last)`, the engine runs in presence mode, and instead of
 counts the session marks each minute with input as seen by such a source
 (bucket slot 5), so that readers know its counts were not recorded.
+
+Back-off (backoff.py, unless `notify.back_off` is false): the session judges
+each cue set when its answer window closes and stretches or restores the
+intervals it gives the engine. While it does, it moves the engine on one
+deadline at a time, so a judgement that falls between two of the engine's
+happenings takes effect exactly then, however the caller slices time
+(simulate feeds events, the daemon advances by passes: same result).
 """
 
 from __future__ import annotations
@@ -28,9 +35,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..timefmt import local_date, next_local_midnight
 from . import progression
-from .confirm import Confirmations
+from .backoff import STATE_KEY as BACKOFF_KEY
+from .backoff import BackOff
+from .confirm import LIKELY_WINDOW_S, Confirmations, CueSet, NothingToMark
 from .engine import (
     TRIGGERS,
+    CueRule,
     Decision,
     Delivery,
     Dropped,
@@ -116,6 +126,8 @@ class Session:
         self.counts: dict[int, list[float]] = {}
         self.progression_start: date | None = None
         self._explicit_start = progression_start
+        self.backoff = BackOff()
+        self._base_rules: tuple[CueRule, ...] = ()  # the active cues at their configured intervals
         self.engine = Engine(self._engine_config(config, lambda _id: False))
         self._midnight_t = math.inf
         # Quiet hours (config quiet.hours): the next engine time to look at them.
@@ -128,14 +140,20 @@ class Session:
         self._anchors: dict[str, tuple[float, float]] = {}
         self.decisions: list[Decision] = []  # only kept while keep_decisions
         self.keep_decisions = False
-        # Done and likely-done confirmations (confirm.py); needs a store to write to.
-        self.confirm: Confirmations | None = Confirmations(self._confirmed) if store is not None else None
+        # Done, likely-done and dismissed (confirm.py): written when there is a
+        # store, and kept in any case for the back-off.
+        self.confirm: Confirmations | None = Confirmations(self._confirmed)
+        self._local_id = 0  # set ids without a store (negative: never a row)
+        self._open: CueSet | None = None  # the set whose answer window is open
+        self._close_at = math.inf  # when that window closes (if no set goes out first)
+        self._t = -math.inf  # engine time reached
 
     # ----------------------------------------------------------- start, day
     def start(self, t: float) -> None:
         """Begin at engine time `t`: settle progression, schedule midnight."""
         wall = t + self.wall_offset
         self._set_progression(wall)
+        self._restore_backoff()
         self._apply_day(t)
         self._apply_hours(t)
 
@@ -168,10 +186,9 @@ class Session:
         wall = t + self.wall_offset
         start = self.progression_start
         today = local_date(wall)
-        self.engine.set_cues(
-            self._engine_config(self.config, lambda cid: progression.is_active(cid, start, today)).cues,
-            t,
-        )
+        self._base_rules = self._engine_config(self.config, lambda cid: progression.is_active(cid, start, today)).cues
+        self.engine.set_cues(self._rules(), t)
+        self._t = max(self._t, t)
         self._midnight_t = next_local_midnight(wall) - self.wall_offset
 
     def reconfigure(self, config: Config, t: float) -> None:
@@ -184,9 +201,13 @@ class Session:
             self.progression_start = None
         start = self.progression_start
         today = local_date(wall)
-        self.engine.reconfigure(
-            self._engine_config(config, lambda cid: progression.is_active(cid, start, today)), t
-        )
+        ec = self._engine_config(config, lambda cid: progression.is_active(cid, start, today))
+        self._base_rules = ec.cues
+        if not config.back_off:
+            self._open = None  # nothing open is judged while it is off
+            self._close_at = math.inf
+        self.engine.reconfigure(self._scaled(ec), t)
+        self._t = max(self._t, t)
         self._hours = _hours_of(config)
         self._apply_hours(t)
 
@@ -218,7 +239,11 @@ class Session:
                 bucket[_SLOT[kind]] += n
             if px:
                 bucket[4] += px
+        if self.config.back_off:
+            self._run_to(t, inclusive=False)
         out = self.engine.feed(t, kind)
+        if t > self._t:
+            self._t = t
         if out:
             self._handle(out)
         if self.confirm is not None:
@@ -229,7 +254,11 @@ class Session:
         if t >= self._midnight_t:
             self.advance(t, inclusive=False)
         self._mark(t, t)
+        if self.config.back_off:
+            self._run_to(t, inclusive=False)
         out = self.engine.busy(t)
+        if t > self._t:
+            self._t = t
         if out:
             self._handle(out)
         if self.confirm is not None:
@@ -263,19 +292,75 @@ class Session:
             m = min(self._midnight_t, self._hours_t)
             if not (m < t or (inclusive and m == t)):
                 break
-            out = self.engine.advance(m)
-            if out:
-                self._handle(out)
+            self._engine_to(m)
             if m == self._midnight_t:
                 self._apply_day(m)
             if m == self._hours_t:
                 self._apply_hours(m)
         if inclusive:
+            self._engine_to(t)
+            if self.confirm is not None:
+                self.confirm.advance(t)
+
+    def _engine_to(self, t: float) -> None:
+        """Engine (and answer windows) up to and including `t`."""
+        if self.config.back_off:
+            self._run_to(t, inclusive=True)
+        else:
             out = self.engine.advance(t)
             if out:
                 self._handle(out)
+        if t > self._t:
+            self._t = t
+
+    def _run_to(self, t: float, inclusive: bool) -> None:
+        """Engine deadlines and answers before `t` (at it too if inclusive), in time order.
+
+        Answers are the open set's likely done (the instant an input gap
+        reaches its length) and its window closing; at one instant they come
+        before the engine acts. The engine is moved one instant at a time
+        only when it would do something (its O(1) `quiet_until` test), so
+        input streaming in costs nothing more.
+        """
+        eng = self.engine
+        while True:
+            c = self._answer_deadline()
+            answering = c < t or (inclusive and c == t)
+            stop, incl = (c, False) if answering else (t, inclusive)
+            opened = self._open
+            while not eng.quiet_until(stop, incl):
+                d = eng.next_deadline()
+                if d is None:
+                    break
+                d = max(d, self._t)  # overdue after a config change: happens now
+                if d > stop or (d == stop and not incl):
+                    break
+                out = eng.advance(d)
+                self._t = max(self._t, d)
+                if out:
+                    self._handle(out)
+                if self._open is not opened:
+                    break  # a cue set went out: its window is the one to watch
+            if self._open is not opened:
+                continue
+            if not answering:
+                return
+            self._t = max(self._t, c)
             if self.confirm is not None:
-                self.confirm.advance(t)
+                self.confirm.advance(c)  # a likely done now resets its cues (_confirmed)
+            if c >= self._close_at:
+                self._close_window(c)
+
+    def _answer_deadline(self) -> float:
+        """When the open set is next answered by itself: likely done, or its window closing."""
+        if self._open is None:
+            return math.inf
+        c = self._close_at
+        if self.confirm is not None and not self._open.likely:
+            at = self.confirm.likely_at()
+            if at is not None and at < c:
+                return at
+        return c
 
     # ----------------------------------------------------------------- holds
     # The engine's named holds ("pause", "snooze", "quiet.<source>").
@@ -328,8 +413,11 @@ class Session:
 
     def next_deadline(self) -> float | None:
         d = self.engine.next_deadline()
-        if d is None:
-            return None
+        if d is not None and d < self._t:
+            d = self._t  # made overdue by a change at _t: it happens then
+        c = self._answer_deadline()
+        if c != math.inf and (d is None or c < d):
+            return c
         return d
 
     def finish(self, horizon: float | None = None) -> None:
@@ -338,7 +426,7 @@ class Session:
             self.advance(horizon)
             return
         while True:
-            d = self.engine.next_deadline()
+            d = self.next_deadline()
             if d is None:
                 return
             self.advance(d)
@@ -358,8 +446,15 @@ class Session:
                         [(c.cue, c.trigger, c.stretch_s) for c in d.cues],
                         True if self.assume_delivered else None,
                     )
-                    if self.confirm is not None:
-                        self.confirm.delivered(did, d.t, [c.cue for c in d.cues])
+                if self.confirm is not None:
+                    self.confirm.advance(d.t)  # the previous set's watch ends here
+                    if self.config.back_off:
+                        self._close_window(d.t)  # and so does its answer window
+                    if did is None:
+                        self._local_id -= 1
+                    self.confirm.delivered(did if did is not None else self._local_id, d.t, [c.cue for c in d.cues])
+                    if self.config.back_off:
+                        self._open_window()
                 if self.deliver is not None:
                     self.deliver(Delivered(d, wall, did))
             elif isinstance(d, StretchEnded):
@@ -369,8 +464,115 @@ class Session:
                 log.debug("cue dropped at a break (its %s stretch ended): %s", d.trigger, ", ".join(d.cues))
 
     def _confirmed(self, t: float, cue_id: str, delivery_id: int, kind: str, source: str) -> None:
-        if self.store is not None:
+        if self.store is not None and delivery_id >= 0:
             self.store.add_confirmation(t + self.wall_offset, cue_id, delivery_id, kind, source)
+        if kind in ("done", "likely") and self.config.back_off and self.backoff.answer(cue_id):
+            log.info("%s answered: back to its configured interval", cue_id)
+            self._backoff_changed(t)
+
+    # ------------------------------------------------------------- answers
+    def answer(self, t: float, kind: str) -> bool:
+        """A trace's answer line at `t` (done | dismiss) on the latest set delivered before `t`.
+
+        Replayed as the daemon records the Done button and a dismissal. False
+        when there was no set to answer (nothing is recorded).
+        """
+        self.advance(math.nextafter(t, -math.inf))  # everything before t, nothing at it
+        if self.confirm is None:
+            return False
+        s = self.confirm.last_set()
+        if s is None:
+            return False
+        if kind == "done":
+            try:
+                self.confirm.done(None, t, source="button")
+            except NothingToMark:
+                return False
+            return True
+        return self.confirm.dismissed(s.delivery_id, t) is not None
+
+    def reset_backoff(self, cues: list[str] | None, t: float) -> list[str]:
+        """Put cues (None: every cue) back to their configured interval at `t`; those that were backed off."""
+        was = self.backoff.reset(cues)
+        self._backoff_changed(t)
+        return was
+
+    def _open_window(self) -> None:
+        assert self.confirm is not None
+        s = self.confirm.recent[-1]
+        self._open = s
+        self._close_at = s.t + LIKELY_WINDOW_S + s.need_s
+
+    def _close_window(self, t: float) -> None:
+        """The open set's window closes at `t`: each of its cues not done nor likely done is unanswered.
+
+        (Done and likely done have already brought their cues back when
+        they were recorded, so this only ever stretches intervals: nothing
+        it does makes a cue due at once.)
+        """
+        s = self._open
+        self._open = None
+        self._close_at = math.inf
+        if s is None or s.failed:
+            return
+        changed = False
+        wall = t + self.wall_offset
+        for c in s.cues:
+            if c in s.done or s.likely:
+                continue
+            if self.backoff.miss(c, s.dismissed, wall):
+                changed = True
+                log.info(
+                    "%s went unanswered %d times in a row: every %g min now",
+                    c, self.backoff.cues[c].misses, self._every_min(c) * self.backoff.factor(c),
+                )
+        self._save_backoff()
+        if changed:
+            self._apply_factors(t)
+
+    def _every_min(self, cue: str) -> float:
+        s = self.config.cues.get(cue)
+        return s.every_min if s is not None else 0.0
+
+    def _backoff_changed(self, t: float) -> None:
+        self._save_backoff()
+        self._apply_factors(t)
+
+    def _apply_factors(self, t: float) -> None:
+        self._t = max(t, self._t)
+        self.engine.set_cues(self._rules(), self._t)
+
+    def _rules(self) -> tuple[CueRule, ...]:
+        if not self.config.back_off:
+            return self._base_rules
+        f = self.backoff.factor
+        return tuple(r if f(r.id) == 1.0 else CueRule(r.id, r.trigger, r.every_s * f(r.id)) for r in self._base_rules)
+
+    def _scaled(self, ec: EngineConfig) -> EngineConfig:
+        return dataclasses.replace(ec, cues=self._rules())
+
+    def _save_backoff(self) -> None:
+        if self.store is not None:
+            self.store.set_state(BACKOFF_KEY, self.backoff.dumps())
+
+    def _restore_backoff(self) -> None:
+        if self.store is None:
+            return
+        raw = self.store.get_state(BACKOFF_KEY)
+        try:
+            self.backoff = BackOff.loads(raw)
+        except ValueError as exc:
+            log.warning("back-off state in the database is not understood (%s); starting it again", exc)
+            self.backoff = BackOff()
+            return
+        for c, f in self.backoff.backed_off().items():
+            log.info("%s is backed off: %g times its interval (unanswered)", c, f)
+
+    def dismissed(self, delivery_id: int, t: float) -> bool:
+        """The person closed the notification of set `delivery_id` at `t` (not an answer)."""
+        if self.confirm is None:
+            return False
+        return self.confirm.dismissed(delivery_id, t) is not None
 
     def not_delivered(self, delivery_id: int | None) -> None:
         """A cue set was never shown: no "likely done" for it, and `done` skips it."""

@@ -1,7 +1,12 @@
-"""Traces: JSON Lines of input events (docs/trace-format.md).
+"""Traces: JSON Lines of input events and the person's answers (docs/trace-format.md).
 
     {"t": 0.00, "kind": "key"}
     {"t": 0.21, "kind": "move", "px": 14}
+    {"t": 1260.5, "kind": "done"}          Done pressed on the latest cue set before t
+    {"t": 1900.0, "kind": "dismiss"}       that set's notification dismissed
+
+Answers are not input: they feed no stretch and end no pause (and carry no
+"px").
 
 A trace is read whole and validated before anything runs, so a bad line is an
 error naming its line and nothing is half-processed. Blank lines are skipped.
@@ -17,6 +22,7 @@ from typing import NamedTuple, TypeGuard
 from ..errors import TraceError
 
 KINDS = frozenset(("key", "move", "click", "scroll"))
+ANSWERS = frozenset(("done", "dismiss"))
 
 
 class Event(NamedTuple):
@@ -45,6 +51,7 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
     last = -math.inf
     decode = json.JSONDecoder().decode  # str in; json.loads(bytes) would sniff each line's encoding
     kinds = KINDS
+    answers = ANSWERS
     for n, raw in enumerate(lines, 1):
         try:
             line = raw if isinstance(raw, str) else raw.decode("utf-8")
@@ -76,12 +83,17 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
         last = t
         kind = obj.get("kind")
         if type(kind) is not str or kind not in kinds:
+            if type(kind) is str and kind in answers:
+                if "px" in obj:
+                    raise TraceError(source, n, f'"px" goes with input events, not with "{kind}"')
+                yield Event(float(t), kind, None)
+                continue
             if "kind" not in obj:
                 raise TraceError(source, n, 'missing "kind"')
             if not isinstance(kind, str):
                 raise TraceError(source, n, f'"kind" is not a string: {json.dumps(kind)}')
             raise TraceError(
-                source, n, f'unknown "kind" {json.dumps(kind)} (expected key, move, click or scroll)'
+                source, n, f'unknown "kind" {json.dumps(kind)} (expected key, move, click, scroll, done or dismiss)'
             )
         px = obj.get("px")
         if px is None:

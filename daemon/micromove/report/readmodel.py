@@ -81,6 +81,25 @@ def progression_start(conn: sqlite3.Connection | None) -> date | None:
 
 
 # ------------------------------------------------------------------ cues and their outcome
+def back_off(conn: sqlite3.Connection | None) -> dict[str, Any]:
+    """Each cue's back-off (core/backoff.py) as the daemon last wrote it: {cue: CueBackOff}.
+
+    {} when there is none, or when the stored state is not understood (the
+    daemon says so in its log and starts it again).
+    """
+    from ..core import backoff
+
+    if conn is None:
+        return {}
+    raw = state(conn, backoff.STATE_KEY)
+    if not raw:
+        return {}
+    try:
+        return dict(backoff.parse(raw))
+    except ValueError:
+        return {}
+
+
 def cue_outcomes(
     conn: sqlite3.Connection, lo: float, hi: float
 ) -> Iterator[tuple[float, bool, str, bool, bool, bool]]:

@@ -65,6 +65,8 @@ FIELDS: tuple[str, ...] = (
     "cues_dismissed",
     "cues_undelivered",
 )
+# Per region, each delivered cue counts once: done, else likely, else dismissed, else ignored.
+_REGION_KEYS = ("cues", "done", "likely", "dismissed", "ignored")
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
 _TIME = {"typing": "typing_s", "mouse": "mouse_s", "active": "active_s"}
 # Counts a presence-only source cannot record: None in such a bucket.
@@ -245,10 +247,12 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
         region = cue_id.partition(".")[0]
         r = o["regions"].get(region)
         if r is None:
-            r = o["regions"][region] = {"cues": 0, "done": 0, "likely": 0}
+            r = o["regions"][region] = dict.fromkeys(_REGION_KEYS, 0)
         r["cues"] += 1
         r["done"] += done
         r["likely"] += likely
+        r["dismissed"] += dismissed
+        r["ignored"] += not (done or likely or dismissed)
     for o in out:
         o["regions"] = dict(sorted(o["regions"].items()))
     return out
@@ -289,8 +293,8 @@ def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
             elif b[f] is not None:
                 t[f] += b[f]
         for name, r in b["regions"].items():
-            tr = regions.setdefault(name, {"cues": 0, "done": 0, "likely": 0})
-            for k in ("cues", "done", "likely"):
+            tr = regions.setdefault(name, dict.fromkeys(_REGION_KEYS, 0))
+            for k in _REGION_KEYS:
                 tr[k] += r[k]
     t["regions"] = dict(sorted(regions.items()))
     if not counted:
@@ -404,21 +408,46 @@ def _regions_line(regions: dict[str, dict[str, int]]) -> str:
     return "Cues by region: " + ", ".join(parts)
 
 
+def _moved(r: dict[str, int]) -> float | None:
+    """Share of a region's cues answered (done or likely done), None without cues."""
+    return (r["done"] + r["likely"]) / r["cues"] if r["cues"] else None
+
+
+def region_trend(now: dict[str, int], before: dict[str, int] | None) -> str:
+    """How the share answered moved since the period before: '55% ↑ from 40%'."""
+    m = _moved(now)
+    if m is None:
+        return "-"
+    was = _moved(before) if before else None
+    if was is None:
+        return f"{m:.0%} (new)"
+    arrow = "↑" if m > was + 0.05 else "↓" if m < was - 0.05 else "="
+    return f"{m:.0%} {arrow} from {was:.0%}"
+
+
 def _regions_table(
-    regions: dict[str, dict[str, int]], today: dict[str, dict[str, int]] | None, period: str
+    regions: dict[str, dict[str, int]],
+    today: dict[str, dict[str, int]] | None,
+    period: str,
+    before: dict[str, dict[str, int]] | None = None,
 ) -> list[str]:
-    """Cues delivered, done and likely done per body region (and today's, when shown)."""
+    """Per body region: cues delivered, answered (done), likely done, dismissed,
+    ignored, the share answered and its trend against the period before (and
+    today's cues, done and likely, when shown)."""
     if not regions and not today:
         return ["Cues by region: none delivered"]
     names = sorted(set(regions) | set(today or {}))
-    head = ["Cues by region", f"{period}: cues", "done", "likely"]
+    head = ["Cues by region", f"{period}: cues", "done", "likely", "dismissed", "ignored", "answered, trend"]
     if today is not None:
         head += ["today: cues", "done", "likely"]
-    zero = {"cues": 0, "done": 0, "likely": 0}
+    zero = dict.fromkeys(_REGION_KEYS, 0)
     body = []
     for name in names:
         r = regions.get(name, zero)
-        row = [f"  {name}", _num(r["cues"]), _num(r["done"]), _num(r["likely"])]
+        row = [
+            f"  {name}", _num(r["cues"]), _num(r["done"]), _num(r["likely"]), _num(r["dismissed"]),
+            _num(r["ignored"]), region_trend(r, (before or {}).get(name)),
+        ]  # fmt: skip
         if today is not None:
             t = today.get(name, zero)
             row += [_num(t["cues"]), _num(t["done"]), _num(t["likely"])]
@@ -514,6 +543,7 @@ def render_human(
             week["totals"]["regions"],
             by_date[today.isoformat()]["regions"] if today.isoformat() in by_date else ({} if end == today else None),
             "7 days",
+            report(conn, first - timedelta(days=7), first - timedelta(days=1))["totals"]["regions"],
         )
         trend_days = report(conn, end - timedelta(days=13), end)["days"]
     else:
@@ -525,7 +555,12 @@ def render_human(
         end = date.fromisoformat(days[-1]["date"])
         first = end - timedelta(days=6)
         title = f"{days[0]['date']} to {days[-1]['date']}"
-        regions = _regions_table(rep["totals"]["regions"], None, rows[-1][0])
+        span_days = (end - date.fromisoformat(days[0]["date"])).days + 1
+        lo = date.fromisoformat(days[0]["date"])
+        regions = _regions_table(
+            rep["totals"]["regions"], None, rows[-1][0],
+            report(conn, lo - timedelta(days=span_days), lo - timedelta(days=1))["totals"]["regions"],
+        )  # fmt: skip
         trend_days = days
     out += ["", title, *_table(rows)]
     if any(b is not None and b["keys"] is None for _, b in rows):
