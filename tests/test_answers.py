@@ -65,19 +65,22 @@ def test_dismissed_is_recorded_once_never_for_done_cues_and_is_not_a_done() -> N
     assert c.dismissed(7, 22.0) is None
 
 
-def test_a_dismissal_ends_the_likely_watch_and_outranks_a_likely() -> None:
+def test_a_likely_done_gap_after_a_dismissal_counts_and_outranks_it() -> None:
     c, got = make()  # every movement 100 s: a likely-done gap is 60 s or more
     c.delivered(1, 10.0, ["hands.wrist_pulse"])
     c.input(12.0)
-    assert c.dismissed(1, 13.0) is not None
-    c.advance(200.0)  # a long gap after the dismissal: not a likely done
-    c.input(201.0)
-    assert [row[3] for row in got] == ["dismissed"]
-    c.delivered(2, 300.0, ["eyes.far_focus"])
-    c.advance(400.0)  # the gap made it likely; then the person closed it
+    s1 = c.dismissed(1, 13.0)  # closed first, then moved: a gap of 187 s
+    assert s1 is not None and s1.answer() == "dismissed"
+    c.advance(200.0)
     assert [row[3] for row in got] == ["dismissed", "likely"]
-    s2 = c.dismissed(2, 401.0)
-    assert s2 is not None and s2.answer() == "dismissed"
+    assert s1.answer() == "likely"
+    c.delivered(2, 300.0, ["eyes.far_focus"])
+    c.input(301.0)
+    c.input(305.0)  # typing on: no gap long enough
+    assert c.dismissed(2, 306.0) is not None
+    c.input(310.0)
+    s2 = c.find(2)
+    assert s2 is not None and s2.answer() == "dismissed" and [row[3] for row in got][-1] == "dismissed"
 
 
 # ------------------------------------------------------------------ the loop

@@ -61,28 +61,28 @@ def day_db(tmp_path: Path) -> Path:
     s.add_confirmation(at("2026-03-02T09:21"), "eyes.far_focus", a, "likely")
     s.add_confirmation(at("2026-03-02T15:01"), "hands.grip_modulation", b, "likely")
     s.add_confirmation(at("2026-03-02T15:02"), "hands.grip_modulation", b, "done")  # done wins
-    # Dismissed: counts where not done (test_a_dismissal_comes_before_likely).
+    # Dismissed: counts only where neither done nor likely done.
     s.add_confirmation(at("2026-03-02T09:22"), "neck.chin_tuck", a, "dismissed")
     s.add_confirmation(at("2026-03-02T15:03"), "hands.grip_modulation", b, "dismissed")  # done wins
     s.close()
     return db
 
 
-def test_a_dismissal_comes_before_likely_and_done_before_both(tmp_path: Path) -> None:
+def test_done_comes_before_likely_and_likely_before_dismissed(tmp_path: Path) -> None:
     db = tmp_path / "answers.db"
     s = Store.open(db)
     cues = [("hands.wrist_pulse", "typing", 1200.0), ("eyes.far_focus", "active", 1200.0), ("neck.chin_tuck", "active", 1200.0)]
     a = s.add_delivery(at("2026-03-02T09:20"), "pause", cues, True)
     s.add_confirmation(at("2026-03-02T09:21"), "hands.wrist_pulse", a, "likely")
-    s.add_confirmation(at("2026-03-02T09:22"), "hands.wrist_pulse", a, "dismissed")  # the person said no
+    s.add_confirmation(at("2026-03-02T09:22"), "hands.wrist_pulse", a, "dismissed")  # closed, after moving
     s.add_confirmation(at("2026-03-02T09:21"), "eyes.far_focus", a, "likely")
     s.add_confirmation(at("2026-03-02T09:22"), "neck.chin_tuck", a, "dismissed")
     s.add_confirmation(at("2026-03-02T09:23"), "neck.chin_tuck", a, "done")  # and then did it
     s.close()
     mon = by_date(stats_json(db))["2026-03-02"]
-    assert (mon["cues"], mon["cues_done"], mon["cues_likely_done"], mon["cues_dismissed"]) == (3, 1, 1, 1)
-    assert mon["regions"]["hands"] == {"cues": 1, "done": 0, "likely": 0}
-    assert mon["regions"]["eyes"] == {"cues": 1, "done": 0, "likely": 1}
+    assert (mon["cues"], mon["cues_done"], mon["cues_likely_done"], mon["cues_dismissed"]) == (3, 1, 2, 0)
+    assert mon["regions"]["hands"]["likely"] == 1 and mon["regions"]["neck"]["done"] == 1
+    assert (mon["regions"]["eyes"]["cues"], mon["regions"]["eyes"]["likely"]) == (1, 1)
 
 
 def test_exact_counts_split_and_longest(day_db: Path) -> None:

@@ -32,9 +32,9 @@ both:
 
 - **dismissed**: the person closed the set's notification without answering
   (`dismissed`, source "button"). Never a done; recorded once per set, for
-  each cue not already done. What the person says comes before what is
-  inferred: a dismissal ends the watch for a likely-done gap, and a set
-  both inferred likely and dismissed counts as dismissed.
+  each cue not already done. It ends no watch: a likely-done gap after a
+  dismissal still counts (people close a notification, then move), and a
+  set both likely done and dismissed counts as likely done.
 
 Why these numbers: 60 s is time to read a notification and start; 0.6 of
 the movements' own time allows for doing them a little faster than the
@@ -91,9 +91,9 @@ class CueSet:
         """How the set was answered: done, likely, dismissed, or None (not yet)."""
         if self.done:
             return "done"
-        if self.dismissed:
-            return "dismissed"
-        return "likely" if self.likely else None
+        if self.likely:
+            return "likely"
+        return "dismissed" if self.dismissed else None
 
 
 class Confirmations:
@@ -200,8 +200,6 @@ class Confirmations:
         if s is None or s.failed or s.dismissed:
             return None
         s.dismissed = True
-        if self._watch is s:
-            self._watch = None  # the person said no: no likely-done inference after it
         for c in s.cues:
             if c not in s.done:
                 self._record(t, c, s.delivery_id, "dismissed", "button")

@@ -106,10 +106,9 @@ def cue_outcomes(
     """(t, shown, cue id, done, likely, dismissed) for every cue of the cue sets delivered in [lo, hi).
 
     `shown`: the notification reached the server (delivered = 1). `done`: the
-    person confirmed it; `dismissed`: the person closed its notification and
-    did not confirm it; `likely`: inferred from input, neither confirmed nor
-    dismissed. A cue counts once: what the person said (done, then dismissed)
-    comes before what was inferred (likely).
+    person confirmed it; `likely`: inferred from input and not confirmed done;
+    `dismissed`: the person closed its notification, and it is neither done
+    nor likely done (a cue counts once: done, then likely, then dismissed).
     The one definition stats, status and checkin count by.
     """
     # (A plain join plus a set lookup: half the time of joining the
@@ -131,8 +130,8 @@ def cue_outcomes(
     ):
         key = (did, cue_id)
         done = key in done_set
-        dismissed = (key in dismissed_set) and not done
-        yield t, delivered == 1, cue_id, done, (key in likely_set) and not done and not dismissed, dismissed
+        likely = (key in likely_set) and not done
+        yield t, delivered == 1, cue_id, done, likely, (key in dismissed_set) and not done and not likely
 
 
 def recent_regions(conn: sqlite3.Connection | None, days: int = 14, now: float | None = None) -> dict[str, tuple[int, int]]:

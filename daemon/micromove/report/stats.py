@@ -26,8 +26,8 @@ DST day is exactly as long as it was on the wall clock.
   that failed or never got an answer, `cues_done` delivered cues confirmed
   done, `cues_likely_done` delivered cues inferred done and not confirmed,
   `cues_dismissed` delivered cues whose notification the person closed and
-  that are not done (done, likely and dismissed never overlap: what the
-  person said comes before what was inferred).
+  that are neither done nor likely done (so done, likely and dismissed never
+  overlap).
 """
 
 from __future__ import annotations
