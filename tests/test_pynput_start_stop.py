@@ -20,6 +20,7 @@ stop test in about 1 of 2 (the numbers in the branch's report).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -29,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from _faults import LiveDaemon, counts, db_path, wait_until, write_config
-from desktop import desktop_env, need, xvfb_fixture  # noqa: F401
+from desktop import Xvfb, desktop_env, need, xvfb_fixture  # noqa: F401
+from micromove.adapters.inputs.base import InputError
 from micromove.adapters.inputs.tap import Tap
 
 pytestmark = [pytest.mark.desktop]
@@ -136,3 +138,33 @@ def test_the_daemon_counts_keys_typed_upon_watching_input_and_right_before_sigte
             typist.close()
         got.append(counts(db_path(home)).get("keys", 0))
     assert got == [len(TEXT)] * 3, f"keys counted per daemon: {got}"
+
+
+def test_a_server_that_never_starts_recording_is_one_clear_error_in_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from micromove.adapters.inputs import x11
+
+    x = Xvfb()
+    display = x.start()
+    assert x.proc is not None
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setattr(x11, "READY_TIMEOUT_S", 1.0)
+    import pynput  # noqa: F401 - its import opens a display: done while the server answers
+
+    source = x11.PynputSource()
+    os.kill(x.proc.pid, signal.SIGSTOP)  # connections are accepted, nothing is answered
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(InputError) as err:
+            source.start(Tap(time.monotonic))
+        took = time.monotonic() - t0
+    finally:
+        os.kill(x.proc.pid, signal.SIGCONT)
+        x.stop()
+    assert str(err.value) == (
+        "pynput did not start recording input within 1 s "
+        "(no StartOfData from the X RECORD extension); is the X server responding?"
+    )
+    assert 1.0 <= took < 1.0 + x11.STOP_TIMEOUT_S + 2.0, took  # the wait, then a bounded stop
+    assert not source.alive()
