@@ -12,6 +12,14 @@ presses count as clicks (not releases), scroll steps count |dx| + |dy|, and
 a pointer move counts once the pointer is at least 3 px from where the last
 counted move left it (tap.JitterFilter).
 
+Start and stop lose nothing. pynput marks a listener ready before it sends
+RECORD's EnableContext, so `start` instead waits (bounded, on an event, no
+polling) for the server's StartOfData reply, which comes once the context is
+enabled: the daemon says "watching input" only when a key pressed then is
+seen. pynput's `stop` drops recorded events its thread has not handled yet,
+so `stop` first disables the context on the control connection and lets the
+listener handle everything the server sends up to EndOfData.
+
 Supervision: each listener's thread pokes the tap when it ends for any
 reason (X server gone, an error inside pynput), so the main loop notices at
 once, with no periodic checks. A callback never raises (an exception there
@@ -37,6 +45,8 @@ from .tap import JitterFilter, Tap
 log = logging.getLogger("micromove")
 
 READY_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 2.0
+START_OF_DATA = 4  # Xlib.ext.record.StartOfData: the first reply once a context is enabled
 
 
 class PynputSource:
@@ -47,6 +57,7 @@ class PynputSource:
         self._failure: str | None = None
         self._stopping = False
         self._tap: Tap | None = None
+        self._changed = threading.Event()  # a listener started recording, or died
 
     # ------------------------------------------------------------ lifecycle
     def start(self, tap: Tap) -> None:
@@ -68,6 +79,10 @@ class PynputSource:
 
         def watched(base: type) -> type:
             class Watched(base):  # type: ignore[misc]
+                def __init__(self, *a: Any, **kw: Any) -> None:
+                    super().__init__(*a, **kw)
+                    self.micromove_recording = threading.Event()
+
                 def run(self) -> None:
                     try:
                         super().run()
@@ -75,6 +90,23 @@ class PynputSource:
                         source._died(describe_exception(exc))
                         return
                     source._died("the listener stopped")
+
+                if source.macos:
+
+                    def _mark_ready(self) -> None:
+                        super()._mark_ready()
+                        source._recording(self)
+
+                else:
+
+                    def _handler(self, events: Any) -> Any:
+                        # RECORD's first reply to EnableContext, StartOfData, comes
+                        # once the server has enabled the context: from then on every
+                        # input event is recorded. (pynput's own "ready" comes before
+                        # it even sends EnableContext.)
+                        if getattr(events, "category", None) == START_OF_DATA:
+                            source._recording(self)
+                        return super()._handler(events)
 
             # pynput names each listener's logger after its class's module:
             # keep ours under "pynput" (silenced by logsetup), not "micromove".
@@ -135,23 +167,45 @@ class PynputSource:
                 conn.set_error_handler(lambda *_a: None)
 
     def _wait_ready(self) -> None:
-        """Wait until both listeners are ready, or fail clearly if one died."""
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        for lst in self._listeners:
-            waiter = threading.Thread(target=lst.wait, daemon=True, name="micromove-ready")
-            waiter.start()
-            while waiter.is_alive():
-                waiter.join(0.02)
-                if not lst.is_alive() and waiter.is_alive():
-                    why = self._failure or "the listener ended at start"
-                    raise InputError(
-                        f"pynput could not watch input ({why}); "
-                        "check that DISPLAY names a running X server with the RECORD extension"
+        """Wait until both listeners record input, or fail clearly if one died.
+
+        On X11 "recording" means RECORD's StartOfData reply came: the server has
+        enabled the context, so a key pressed from now on is seen. Waits on an
+        event set by the listeners (and by a listener's death): no polling.
+        """
+        t0 = time.monotonic()
+        deadline = t0 + READY_TIMEOUT_S
+        while True:
+            self._changed.clear()
+            waiting = [lst for lst in self._listeners if not lst.micromove_recording.is_set()]
+            if not waiting:
+                log.debug("pynput: recording input %.1f ms after the listeners started", 1e3 * (time.monotonic() - t0))
+                return
+            if any(not lst.is_alive() for lst in waiting):
+                why = self._failure or "the listener ended at start"
+                raise InputError(
+                    f"pynput could not watch input ({why}); "
+                    "check that DISPLAY names a running X server with the RECORD extension"
+                )
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise InputError(
+                    f"pynput did not start recording input within {READY_TIMEOUT_S:g} s "
+                    + (
+                        "(no event tap); is Input Monitoring allowed?"
+                        if self.macos
+                        else "(no StartOfData from the X RECORD extension); is the X server responding?"
                     )
-                if time.monotonic() > deadline:
-                    raise InputError("pynput did not become ready within 10 s; is the X server responding?")
+                )
+            self._changed.wait(left)
+
+    def _recording(self, lst: Any) -> None:
+        """A listener's thread: `lst` records input from now on. O(1), never raises."""
+        lst.micromove_recording.set()
+        self._changed.set()
 
     def _died(self, why: str) -> None:
+        self._changed.set()  # a start waiting for this listener stops waiting
         if self._stopping:
             return
         if self._failure is None:
@@ -160,29 +214,43 @@ class PynputSource:
             self._tap.poke()
 
     def stop(self) -> None:
+        """Stop both listeners; every event the server recorded before this is counted.
+
+        X11: the context is disabled on the control connection (flushed); the
+        server then sends what it still holds and EndOfData, and the listener
+        handles all of it before its thread ends. Only then is pynput's own stop
+        called, which would drop events its thread had not handled yet.
+        """
         self._stopping = True
         for lst in self._listeners:
-            if not self.macos and getattr(lst, "_context", None) is None:
+            if self.macos:
+                with contextlib.suppress(Exception):
+                    lst.stop()
+                continue
+            ctx = getattr(lst, "_context", None)
+            if ctx is None:
                 # No RECORD context yet (the listener died at start, e.g. an X
                 # server without RECORD, or is not ready): pynput's stop() would
                 # wait for it to become ready, for ever. Nothing to disable.
                 continue
-            with contextlib.suppress(Exception):  # already gone
-                lst.stop()
-            # pynput's X11 stop sends the disable request on the busy record
-            # connection without flushing it, so the listener only ends at the
-            # next input event; send it on the control connection, flushed.
             try:
-                ctl = getattr(lst, "_display_stop", None)
-                ctx = getattr(lst, "_context", None)
-                if ctl is not None and ctx is not None:
-                    ctl.record_disable_context(ctx)
-                    ctl.flush()
+                ctl = lst._display_stop
+                ctl.record_disable_context(ctx)
+                ctl.flush()
             except Exception:  # noqa: BLE001 - display already gone
                 pass
+        deadline = time.monotonic() + STOP_TIMEOUT_S
         for lst in self._listeners:
             if lst.is_alive() and lst is not threading.current_thread():
-                threading.Thread.join(lst, 2.0)
+                threading.Thread.join(lst, max(0.0, deadline - time.monotonic()))
+        for lst in self._listeners:
+            if lst.is_alive() and getattr(lst, "_context", None) is not None:
+                # Still running (a server that does not answer): pynput's stop,
+                # and a last short wait.
+                with contextlib.suppress(Exception):
+                    lst.stop()
+                if lst is not threading.current_thread():
+                    threading.Thread.join(lst, 0.5)
 
     def alive(self) -> bool:
         if self._stopping:
