@@ -17,7 +17,7 @@ from typing import Any
 from .core import catalog
 from .core.engine import CueRule, EngineConfig
 
-BACKENDS = ("auto", "x11", "evdev")
+BACKENDS = ("auto", "x11", "xi2", "pynput", "evdev")
 
 
 @dataclass(frozen=True, slots=True)

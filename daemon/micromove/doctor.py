@@ -153,6 +153,13 @@ def check_input(backend: str, env: Mapping[str, str] | None = None) -> Check:
             "allow the program that runs mmctl in System Settings > Privacy & Security > Input Monitoring and Accessibility",
         )  # fmt: skip
     name = getattr(source, "name", type(source).__name__)
+    if type(source).__name__ == "XI2Source":
+        problem = source.probe()  # type: ignore[attr-defined]
+        display = env.get("DISPLAY", "")
+        if problem:
+            return Check("input", PROBLEM, f"x11 via XInput2 on display {display}: {problem}",
+                         "set input.backend: auto (it falls back to pynput), or fix the X server")  # fmt: skip
+        return Check("input", OK, f"x11 via XInput2: display {display} answers, XInput 2.0 or later present")
     if "x11" in name or "pynput" in name or type(source).__name__ == "PynputSource":
         if importlib_missing("pynput"):
             return Check("input", PROBLEM, "pynput is not installed", "reinstall micromove (./install.sh or pip install .)")

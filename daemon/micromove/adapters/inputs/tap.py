@@ -45,10 +45,19 @@ class Tap:
     # -------------------------------------------------- callbacks' side
     def add(self, kind: str, px: float = 0.0, n: int = 1) -> None:
         """`n` events of `kind` now (`px`: their summed distance). Never raises."""
+        self.add_at(None, kind, px, n)
+
+    def add_at(self, t: float | None, kind: str, px: float = 0.0, n: int = 1) -> None:
+        """`n` events of `kind`, the latest at engine time `t` (None: now), as `add`.
+
+        For backends that know when an event happened (the X server's own time
+        in XInput2 events) and hand events over in batches. Never raises.
+        """
         try:
             wake = False
             with self._lock:
-                t = self._now()
+                if t is None:
+                    t = self._now()
                 pending = self._pending
                 if pending:
                     last = pending[-1]
@@ -86,6 +95,10 @@ class Tap:
             self._wake()
         except Exception:  # noqa: BLE001
             self.errors += 1
+
+    def now(self) -> float:
+        """Engine time now, on the clock the tap stamps with."""
+        return self._now()
 
     # -------------------------------------------------- main loop's side
     def drain(self) -> list[tuple[float, str, float, int]]:
