@@ -26,6 +26,7 @@ import sqlite3
 import time
 
 from ..errors import StoreError
+from . import rollups
 
 TYPE_CHECKING = False  # typing is not imported at run time: readers start fast
 
@@ -147,6 +148,9 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER activity_quarter_delete AFTER DELETE ON activity BEGIN
 {_QUARTER_SUB}    END;
     """,
+    # 3: per-quarter-hour rollups of stretches and cues (rollups.py), kept by
+    # the writer's flush, filled here from the rows already there.
+    rollups.MIGRATION,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -490,13 +494,18 @@ class Store:
         if not self.pending:
             return
         conn = self._conn
+        # Cue sets whose figures these writes change (rollups.cue_quarter).
+        touched = {*self._deliveries, *self._outcomes, *(c[2] for c in self._confirmations if c[2] is not None)}
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if self._counts:
                     conn.executemany(_COUNTS_SQL, [(m, *row) for m, row in self._counts.items()])
                 if self._stretches:
+                    changes = rollups.stretch_changes(conn, self._stretches)
                     conn.executemany(_STRETCH_SQL, [(k, s, e) for (k, s), e in self._stretches.items()])
+                    rollups.add_stretches(conn, changes)
+                cues_before = rollups.cue_figures(conn, touched) if touched else {}
                 if self._deliveries:
                     conn.executemany(
                         "INSERT INTO deliveries (id, t, reason, delivered, error) VALUES (?, ?, ?, ?, ?)",
@@ -517,6 +526,8 @@ class Store:
                         "INSERT INTO confirmations (t, cue_id, delivery_id, kind) VALUES (?, ?, ?, ?)",
                         self._confirmations,
                     )
+                if touched:
+                    rollups.apply_cues(conn, cues_before, rollups.cue_figures(conn, touched))
                 if self._checkins:
                     conn.executemany(
                         "INSERT INTO checkins (date, t, tight, noise, natural, note) VALUES (?, ?, ?, ?, ?, ?)",

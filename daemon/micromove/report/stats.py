@@ -52,6 +52,9 @@ FIELDS: tuple[str, ...] = (
     "cues_likely_done",
     "cues_undelivered",
 )
+# Hour rows leave the longest stretches out: a stretch is longer than an hour
+# as often as not, and its length belongs to no one hour (issue 11).
+HOUR_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if not f.startswith("longest_"))
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
 _TIME = {"typing": "typing_s", "mouse": "mouse_s", "active": "active_s"}
 _CHUNK = 900  # buckets per query (3 parameters each: well under SQLite's limit)
@@ -170,7 +173,8 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     # edge is a UTC quarter hour (every real time zone's midnights and hours
     # are) and the database keeps quarter sums (schema 2), read those: a
     # fifteenth of the rows.
-    if all(e % 900 == 0 for e in edges) and _has_table(conn, "activity_quarter"):
+    quarters = all(e % 900 == 0 for e in edges)
+    if quarters and _has_table(conn, "activity_quarter"):
         table, unit, col, edges_in = "activity_quarter", 900, "quarter", edges
         minutes_sql = "sum(a.minutes)"
     else:
@@ -198,6 +202,51 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
             o["moves"] = int(moves)
             o["distance_px"] = float(px)
 
+    if quarters and _has_table(conn, "cue_quarter"):  # schema 3: rollups of stretches and cues
+        _stretches_from_quarters(conn, edges, out)
+        _cues_from_quarters(conn, edges, out)
+    else:
+        _stretches_from_rows(conn, edges, out)
+        _cues_from_rows(conn, edges, out)
+    for o in out:
+        o["regions"] = dict(sorted(o["regions"].items()))
+    return out
+
+
+def _stretches_from_quarters(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
+    """Stretch time and longest stretches per bucket from stretch_quarter."""
+    for _off, head, params in _chunks([e / 900 for e in edges]):
+        for i, kind, seconds, longest in conn.execute(
+            head + "SELECT b.i, s.kind, sum(s.seconds), max(s.longest) FROM b"
+            " JOIN stretch_quarter s ON s.quarter >= b.lo AND s.quarter < b.hi GROUP BY b.i, s.kind",
+            params,
+        ):
+            if kind in _TIME:
+                out[i][_TIME[kind]] += seconds
+                out[i][_LONGEST[kind]] = max(out[i][_LONGEST[kind]], longest)
+
+
+def _cues_from_quarters(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
+    """Cue figures per bucket and region from cue_quarter."""
+    for _off, head, params in _chunks([e / 900 for e in edges]):
+        for i, name, cues, done, likely, undelivered in conn.execute(
+            head + "SELECT b.i, c.region, sum(c.cues), sum(c.done), sum(c.likely), sum(c.undelivered) FROM b"
+            " JOIN cue_quarter c ON c.quarter >= b.lo AND c.quarter < b.hi GROUP BY b.i, c.region",
+            params,
+        ):
+            o = out[i]
+            o["cues_undelivered"] += undelivered
+            if cues:
+                o["cues"] += cues
+                o["cues_done"] += done
+                o["cues_likely_done"] += likely
+                o["regions"][name] = {"cues": cues, "done": done, "likely": likely}
+
+
+def _stretches_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
+    """Stretch time and longest stretches per bucket from the stretches themselves
+    (a database before schema 3, or buckets that are not whole quarter hours)."""
+    n = len(edges) - 1
     spill: list[tuple[int, str, float]] = []
     for _off, head, params in _chunks(edges):
         for i, kind, part, longest in conn.execute(
@@ -226,6 +275,10 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
             out[j][_TIME[kind]] += min(end, edges[j + 1]) - edges[j]
             j += 1
 
+
+
+def _cues_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
+    """Cue figures per bucket and region from the deliveries, cue by cue."""
     # Cues: one pass over the delivered cues in the range, in time order,
     # each with whether it was confirmed done / likely done; bucketed here.
     import bisect
@@ -262,9 +315,6 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
         r["cues"] += 1
         r["done"] += done
         r["likely"] += likely
-    for o in out:
-        o["regions"] = dict(sorted(o["regions"].items()))
-    return out
 
 
 def _has_data(b: dict[str, Any]) -> bool:
@@ -338,7 +388,17 @@ def report(
             for label, b in zip(labels, aggregate(conn, edges), strict=True):
                 if _has_data(b):
                     buckets.append({key: label, **_tidy(b)})
-    return {listed: buckets, "totals": totals(buckets)}
+    total = totals(buckets)
+    if by == "hour":
+        for b in buckets:
+            for f in _LONGEST.values():
+                del b[f]
+    return {listed: buckets, "totals": total}
+
+
+def fields(by: str = "day") -> tuple[str, ...]:
+    """The scalar fields of one row of a report by `by`, in output order."""
+    return HOUR_FIELDS if by == "hour" else FIELDS
 
 
 def report_empty(by: str = "day") -> dict[str, Any]:
@@ -364,29 +424,28 @@ def _num(n: float) -> str:
     return f"{int(n):,}"
 
 
-def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
-    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely")
+def _table(rows: list[tuple[str, dict[str, Any] | None]], longest: bool = True) -> list[str]:
+    head: tuple[str, ...] = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely")
+    if not longest:
+        head = head[:7] + head[9:]
     body: list[tuple[str, ...]] = []
     for label, b in rows:
         if b is None:
             body.append((label, "-", *([""] * (len(head) - 2))))
             continue
-        body.append(
-            (
-                label,
-                fmt_duration(b["active_s"]),
-                fmt_duration(b["typing_s"]),
-                fmt_duration(b["mouse_s"]),
-                _num(b["keys"]),
-                _num(b["clicks"]),
-                _num(b["scrolls"]),
-                fmt_duration(b["longest_typing_stretch_s"]),
-                fmt_duration(b["longest_mouse_stretch_s"]),
-                _num(b["cues"]),
-                _num(b["cues_done"]),
-                _num(b["cues_likely_done"]),
-            )
-        )
+        cells = [
+            label,
+            fmt_duration(b["active_s"]),
+            fmt_duration(b["typing_s"]),
+            fmt_duration(b["mouse_s"]),
+            _num(b["keys"]),
+            _num(b["clicks"]),
+            _num(b["scrolls"]),
+        ]
+        if longest:
+            cells += [fmt_duration(b["longest_typing_stretch_s"]), fmt_duration(b["longest_mouse_stretch_s"])]
+        cells += [_num(b["cues"]), _num(b["cues_done"]), _num(b["cues_likely_done"])]
+        body.append(tuple(cells))
     widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
     lines = []
     for r in (head, *body):
@@ -491,7 +550,7 @@ def render_human(
         listed = rep[key + "s"]
         if not listed:
             return out[0] + "\nnothing recorded in that range\n"
-        table = _table([(r[key], r) for r in listed] + [("total", rep["totals"])])
+        table = _table([(r[key], r) for r in listed] + [("total", rep["totals"])], longest=by != "hour")
         return "\n".join([*out, "", *table, "", _regions_line(rep["totals"]["regions"])]) + "\n"
 
     today = date.today()
