@@ -20,6 +20,7 @@ import json
 import math
 import shutil
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,47 @@ def cue_table(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[int, int,
     }
 
 
+def local_day(t: float) -> tuple[int, int]:
+    d = datetime.fromtimestamp(t).date()
+    n = d + timedelta(days=1)
+    return int(datetime(d.year, d.month, d.day).timestamp()), int(datetime(n.year, n.month, n.day).timestamp())
+
+
+def day_reference(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[float, ...]]:
+    """day_sums computed from the raw rows, in this process's zone."""
+    out: dict[tuple[int, int, str], list[float]] = {}
+
+    def row(t: float, series: str) -> list[float]:
+        return out.setdefault((*local_day(t), series), [0.0] * 6)
+
+    for m, *counts in conn.execute("SELECT minute, keys, clicks, scrolls, moves, distance_px FROM activity"):
+        r = row(m * 60, "activity")
+        r[0] += 1
+        for i, v in enumerate(counts):
+            r[1 + i] += v
+    for kind, start, end in conn.execute("SELECT kind, start, end FROM stretches"):
+        r = row(start, kind)
+        r[1] = max(r[1], end - start)
+        t = start
+        while t < end:
+            lo, hi = local_day(t)
+            row(t, kind)[0] += min(end, hi) - t
+            t = hi
+    for (q, region), figures in cue_reference(conn).items():
+        r = row(q * 900, "cue." + region)
+        for i, v in enumerate(figures):
+            r[i] += v
+    return {k: tuple(round(v, 6) for v in r) for k, r in out.items() if any(round(v, 6) for v in r)}
+
+
+def day_table(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[float, ...]]:
+    return {
+        (a, b, c): tuple(round(v, 6) for v in vs)
+        for a, b, c, *vs in conn.execute("SELECT start, end, series, v1, v2, v3, v4, v5, v6 FROM day_sums")
+        if any(round(v, 6) for v in vs)
+    }
+
+
 def nonzero(ref: dict[Any, Any]) -> dict[Any, Any]:
     return {k: v for k, v in ref.items() if any(v)}
 
@@ -95,7 +137,9 @@ def nonzero(ref: dict[Any, Any]) -> dict[Any, Any]:
 def downgrade_to_v2(db: Path) -> None:
     """What a version-2 micromove would have written: the same rows, no rollups."""
     conn = sqlite3.connect(db)
-    conn.executescript("DROP TABLE stretch_quarter; DROP TABLE cue_quarter; PRAGMA user_version = 2;")
+    conn.executescript(
+        "DROP TABLE stretch_quarter; DROP TABLE cue_quarter; DROP TABLE day_sums; PRAGMA user_version = 2;"
+    )
     conn.close()
 
 
@@ -182,7 +226,12 @@ def play(s: Store, program: list[tuple[Any, ...]]) -> None:
 @settings(max_examples=80, deadline=None)
 @given(program=ops)
 def test_rollups_equal_the_raw_rows_after_any_writes(tmp_path_factory, program) -> None:  # type: ignore[no-untyped-def]
-    tmp = tmp_path_factory.mktemp("rollups")
+    # The writer's zone: half-hour offset, DST (its day rows are that zone's days).
+    with local_time_zone("America/St_Johns"):
+        check_any_writes(tmp_path_factory.mktemp("rollups"), program)
+
+
+def check_any_writes(tmp: Path, program: list[tuple[Any, ...]]) -> None:
     db = tmp / "r.db"
     s = Store.open(db)
     try:
@@ -192,18 +241,20 @@ def test_rollups_equal_the_raw_rows_after_any_writes(tmp_path_factory, program) 
     conn = sqlite3.connect(db)
     assert stretch_table(conn) == nonzero(stretch_reference(conn))
     assert cue_table(conn) == cue_reference(conn)
+    assert day_table(conn) == day_reference(conn)
     rebuilt = rebuilt_by_migration(db, tmp)
     assert stretch_table(rebuilt) == stretch_table(conn)
     assert cue_table(rebuilt) == cue_table(conn)
+    assert day_table(rebuilt) == day_table(conn)
     rebuilt.close()
     # The same report from the rollups as from the raw rows (a version-2 file).
     ro = store_mod.open_readonly(db)
-    with_rollups = reports(ro, ("UTC", "Asia/Kathmandu"))
+    with_rollups = reports(ro, ("America/St_Johns", "UTC", "Asia/Kathmandu"))
     ro.close()
     conn.close()
     downgrade_to_v2(db)
     ro = store_mod.open_readonly(db)
-    assert_same_reports(with_rollups, reports(ro, ("UTC", "Asia/Kathmandu")))
+    assert_same_reports(with_rollups, reports(ro, ("America/St_Johns", "UTC", "Asia/Kathmandu")))
     ro.close()
 
 
@@ -215,6 +266,12 @@ def cue_db(tmp_path: Path) -> Path:
     db = tmp_path / "day.db"
     r = mmctl("simulate", SAMPLE_DAY, "--start", "2026-03-27T09:00", "--db", db, env={"TZ": "Europe/Berlin"})
     assert r.returncode == 0, r.stderr
+    with local_time_zone("Europe/Berlin"):  # the writer's zone, as simulate's
+        write_more(db)
+    return db
+
+
+def write_more(db: Path) -> None:
     s = Store.open(db)
     t0 = 1_774_700_000.0  # 2026-03-28 12:13 UTC (Saturday): the night of 29 March is 23 hours in Berlin
     s.put_stretch("typing", t0, t0 + 20 * 3600)
@@ -229,7 +286,6 @@ def cue_db(tmp_path: Path) -> Path:
         if i % 7 == 0:
             s.set_delivered(did, True)
     s.close()
-    return db
 
 
 ZONES = ("Europe/Berlin", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu", "Pacific/Chatham")
@@ -237,7 +293,7 @@ ZONES = ("Europe/Berlin", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu", 
 
 def test_a_version_2_database_is_migrated_and_reports_the_same(cue_db: Path, tmp_path: Path) -> None:
     conn = sqlite3.connect(cue_db)
-    written = (stretch_table(conn), cue_table(conn))
+    written = (stretch_table(conn), cue_table(conn), day_table(conn))
     conn.close()
     assert written[0] and written[1]
     ro = store_mod.open_readonly(cue_db)
@@ -253,10 +309,11 @@ def test_a_version_2_database_is_migrated_and_reports_the_same(cue_db: Path, tmp
     assert_same_reports(reports(ro, ZONES), want)
     ro.close()
 
-    Store.open(v2).close()  # the daemon migrates
+    with local_time_zone("Europe/Berlin"):
+        Store.open(v2).close()  # the daemon migrates, in its zone
     conn = sqlite3.connect(v2)
     assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (3,)
-    assert (stretch_table(conn), cue_table(conn)) == written
+    assert (stretch_table(conn), cue_table(conn), day_table(conn)) == written
     conn.close()
     ro = store_mod.open_readonly(v2)
     got = reports(ro, ZONES)
@@ -267,6 +324,27 @@ def test_a_version_2_database_is_migrated_and_reports_the_same(cue_db: Path, tmp
         p = mmctl("stats", "--db", db, "--json", env={"TZ": "Asia/Kathmandu"})
         assert p.returncode == 0, p.stderr
         assert json.loads(p.stdout) == approx_tree(json.loads(json.dumps(want[("Asia/Kathmandu", "day")])))
+
+
+def test_day_rows_written_in_two_zones_report_the_same_as_the_raw_rows(tmp_path: Path) -> None:
+    # A person who travels: half the data written in Berlin, then in Kolkata.
+    db = tmp_path / "travel.db"
+    assert mmctl("simulate", SAMPLE_DAY, "--start", "2026-03-27T09:00", "--db", db, env={"TZ": "Europe/Berlin"}).returncode == 0
+    with local_time_zone("Asia/Kolkata"):
+        write_more(db)
+    conn = sqlite3.connect(db)
+    starts = {s for (s,) in conn.execute("SELECT DISTINCT start FROM day_sums")}
+    conn.close()
+    assert len(starts) > 3
+    ro = store_mod.open_readonly(db)
+    want = reports(ro, ZONES)
+    ro.close()
+    v2 = tmp_path / "v2.db"
+    shutil.copy(db, v2)
+    downgrade_to_v2(v2)
+    ro = store_mod.open_readonly(v2)
+    assert_same_reports(reports(ro, ZONES), want)
+    ro.close()
 
 
 def test_stats_reads_only_the_rollup_rows_of_the_days_shown(cue_db: Path) -> None:

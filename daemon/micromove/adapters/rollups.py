@@ -15,7 +15,18 @@ and sums kept per quarter answer any zone with a range sum over few rows:
   `undelivered` the rest (failed or never answered).
 
 (`activity_quarter`, schema 2, does the same for the per-minute counts, with
-triggers.) These are kept in the writer's own transaction (`Store.flush`),
+triggers.)
+
+- `day_sums` (start, end, series): the same figures per local day of the
+  writer's time zone, [start, end) in UTC epoch seconds: `series` is
+  `activity` (v1..v6: minutes, keys, clicks, scrolls, moves, distance_px),
+  `typing`/`mouse`/`active` (v1 seconds inside the day, v2 longest whole
+  stretch begun in it) or `cue.REGION` (v1..v4: cues, done, likely,
+  undelivered). A report's day (or week) is the sum of the day rows inside
+  it, one row per series and day, when no day row straddles one of its
+  edges: the reader's zone is the writer's, as almost always. Where a row
+  does (hours; another zone; a zone change), that bucket is read from the
+  quarters, so the figures are exact either way. These are kept in the writer's own transaction (`Store.flush`),
 not by triggers: a stretch spans any number of quarters, and a cue's figures
 depend on its delivery and its confirmations together, so the flush works
 out what its writes change: for stretches the piece between the old and the
@@ -26,6 +37,7 @@ cue set read before and after the writes. Standard library only.
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,6 +61,46 @@ def region(cue_id: str) -> str:
     return cue_id.partition(".")[0]
 
 
+def local_day(t: float) -> tuple[int, int]:
+    """[start, end) in UTC epoch seconds of the local day (this process's zone) holding t."""
+    d = datetime.fromtimestamp(t).date()
+    n = d + timedelta(days=1)
+    return int(datetime(d.year, d.month, d.day).timestamp()), int(datetime(n.year, n.month, n.day).timestamp())
+
+
+# SQL for the same, in the migrating process's zone (SQLite's 'localtime').
+_DAY_LO = "CAST(strftime('%s', date({x}, 'unixepoch', 'localtime'), 'utc') AS INTEGER)"
+_DAY_HI = "CAST(strftime('%s', date({x}, 'unixepoch', 'localtime', '+1 day'), 'utc') AS INTEGER)"
+_DAY_ADD = (
+    "INSERT INTO day_sums (start, end, series, v1, v2, v3, v4, v5, v6) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (start, end, series) DO UPDATE SET v1 = v1 + excluded.v1, v2 = v2 + excluded.v2, "
+    "v3 = v3 + excluded.v3, v4 = v4 + excluded.v4, v5 = v5 + excluded.v5, v6 = v6 + excluded.v6"
+)
+_DAY_STRETCH = (
+    "INSERT INTO day_sums (start, end, series, v1, v2) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (start, end, series) DO UPDATE SET v1 = v1 + excluded.v1, v2 = max(v2, excluded.v2)"
+)
+
+
+class Days:
+    """local_day, remembered (a flush asks for the same few days again and again)."""
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        self._known: list[tuple[int, int]] = []
+
+    def of(self, t: float) -> tuple[int, int]:
+        for lo, hi in self._known:
+            if lo <= t < hi:
+                return lo, hi
+        day = local_day(t)
+        if len(self._known) > 64:
+            self._known.clear()
+        self._known.append(day)
+        return day
+
+
 # Migration 3 (store.MIGRATIONS[2]): the tables, filled from what is there.
 MIGRATION = f"""
     CREATE TABLE stretch_quarter (
@@ -56,7 +108,7 @@ MIGRATION = f"""
         kind    TEXT NOT NULL,                    -- typing | mouse | active
         seconds REAL NOT NULL DEFAULT 0,          -- stretch time inside the quarter
         longest REAL NOT NULL DEFAULT 0,          -- longest whole stretch begun in it
-        PRIMARY KEY (quarter, kind)
+        PRIMARY KEY (kind, quarter)               -- a kind's quarters: one range per bucket
     ) WITHOUT ROWID;
     CREATE TABLE cue_quarter (
         quarter     INTEGER NOT NULL,             -- of the cue set's delivery time
@@ -65,7 +117,15 @@ MIGRATION = f"""
         done        INTEGER NOT NULL DEFAULT 0,
         likely      INTEGER NOT NULL DEFAULT 0,
         undelivered INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (quarter, region)
+        PRIMARY KEY (region, quarter)             -- a region's quarters: one range per bucket
+    ) WITHOUT ROWID;
+    CREATE TABLE day_sums (
+        start  INTEGER NOT NULL,                  -- local midnight (the writer's zone), UTC epoch s
+        end    INTEGER NOT NULL,                  -- the next local midnight
+        series TEXT NOT NULL,                     -- activity | typing | mouse | active | cue.REGION
+        v1 REAL NOT NULL DEFAULT 0, v2 REAL NOT NULL DEFAULT 0, v3 REAL NOT NULL DEFAULT 0,
+        v4 REAL NOT NULL DEFAULT 0, v5 REAL NOT NULL DEFAULT 0, v6 REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (start, end, series)
     ) WITHOUT ROWID;
     INSERT INTO stretch_quarter (quarter, kind, seconds)
         WITH RECURSIVE piece (kind, q, start, end) AS (
@@ -76,7 +136,7 @@ MIGRATION = f"""
         SELECT q, kind, sum(min(end, (q + 1) * 900.0) - max(start, q * 900.0)) FROM piece GROUP BY q, kind;
     INSERT INTO stretch_quarter (quarter, kind, longest)
         SELECT {_QUARTER_OF.format(x="start")}, kind, max(end - start) FROM stretches WHERE true GROUP BY 1, 2
-        ON CONFLICT (quarter, kind) DO UPDATE SET longest = excluded.longest;
+        ON CONFLICT (kind, quarter) DO UPDATE SET longest = excluded.longest;
     INSERT INTO cue_quarter (quarter, region, cues, done, likely, undelivered)
         SELECT q, r, sum(ok), sum(ok AND dn), sum(ok AND NOT dn AND lk), sum(NOT ok) FROM (
             SELECT {_QUARTER_OF.format(x="d.t")} AS q, {_REGION_OF.format(c="c.cue_id")} AS r,
@@ -87,6 +147,26 @@ MIGRATION = f"""
                            AND k.cue_id = c.cue_id AND k.kind = 'likely') AS lk
             FROM deliveries d JOIN delivery_cues c ON c.delivery_id = d.id
         ) GROUP BY q, r;
+    INSERT INTO day_sums (start, end, series, v1, v2, v3, v4, v5, v6)
+        SELECT {_DAY_LO.format(x="quarter * 900")}, {_DAY_HI.format(x="quarter * 900")}, 'activity',
+               sum(minutes), sum(keys), sum(clicks), sum(scrolls), sum(moves), sum(distance_px)
+        FROM activity_quarter WHERE minutes > 0 GROUP BY 1, 2;
+    INSERT INTO day_sums (start, end, series, v1, v2, v3, v4)
+        SELECT {_DAY_LO.format(x="quarter * 900")}, {_DAY_HI.format(x="quarter * 900")}, 'cue.' || region,
+               sum(cues), sum(done), sum(likely), sum(undelivered)
+        FROM cue_quarter WHERE true GROUP BY 1, 2, 3;
+    INSERT INTO day_sums (start, end, series, v1)
+        WITH RECURSIVE piece (kind, lo, hi, start, end) AS (
+            SELECT kind, {_DAY_LO.format(x="start")}, {_DAY_HI.format(x="start")}, start, end
+            FROM stretches WHERE end > start
+            UNION ALL
+            SELECT kind, hi, {_DAY_HI.format(x="hi")}, start, end FROM piece WHERE hi < end
+        )
+        SELECT lo, hi, kind, sum(min(end, hi) - max(start, lo)) FROM piece GROUP BY lo, hi, kind;
+    INSERT INTO day_sums (start, end, series, v2)
+        SELECT {_DAY_LO.format(x="start")}, {_DAY_HI.format(x="start")}, kind, max(end - start)
+        FROM stretches WHERE true GROUP BY 1, 2, 3
+        ON CONFLICT (start, end, series) DO UPDATE SET v2 = excluded.v2;
 """
 
 
@@ -119,20 +199,33 @@ def stretch_changes(
     return out
 
 
-def add_stretches(conn: sqlite3.Connection, changes: Iterable[tuple[str, float, float, float | None]]) -> None:
-    """Apply what `stretch_changes` found to stretch_quarter."""
+def add_stretches(
+    conn: sqlite3.Connection, changes: Iterable[tuple[str, float, float, float | None]], days: Days
+) -> None:
+    """Apply what `stretch_changes` found to stretch_quarter and day_sums."""
     seconds: dict[tuple[int, str], float] = {}
     longest: dict[tuple[int, str], float] = {}
+    day_rows: dict[tuple[int, int, str], list[float]] = {}
     for kind, start, end, old in changes:
         lo = start if old is None else max(start, old)
         for q, s in pieces(lo, end).items():
             seconds[(q, kind)] = seconds.get((q, kind), 0.0) + s
         k = (quarter(start), kind)
         longest[k] = max(longest.get(k, 0.0), end - start)
+        d_lo, d_hi = days.of(start)
+        row = day_rows.setdefault((d_lo, d_hi, kind), [0.0, 0.0])
+        row[1] = max(row[1], end - start)
+        t = lo
+        while t < end:  # the new piece, split at the local midnights
+            d_lo, d_hi = days.of(t)
+            row = day_rows.setdefault((d_lo, d_hi, kind), [0.0, 0.0])
+            row[0] += min(end, d_hi) - t
+            t = d_hi
+    conn.executemany(_DAY_STRETCH, [(*k, *v) for k, v in day_rows.items()])
     rows = [(q, k, seconds.get((q, k), 0.0), longest.get((q, k), 0.0)) for q, k in seconds.keys() | longest.keys()]
     conn.executemany(
         "INSERT INTO stretch_quarter (quarter, kind, seconds, longest) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (quarter, kind) DO UPDATE SET seconds = seconds + excluded.seconds, "
+        "ON CONFLICT (kind, quarter) DO UPDATE SET seconds = seconds + excluded.seconds, "
         "longest = max(longest, excluded.longest)",
         rows,
     )
@@ -172,19 +265,48 @@ def apply_cues(
     conn: sqlite3.Connection,
     before: Mapping[tuple[int, str], list[int]],
     after: Mapping[tuple[int, str], list[int]],
+    days: Days,
 ) -> None:
-    """Add (after - before) to cue_quarter."""
+    """Add (after - before) to cue_quarter and day_sums."""
     zero = [0, 0, 0, 0]
     rows = []
+    day_rows: dict[tuple[int, int, str], list[int]] = {}
     for key in before.keys() | after.keys():
         a, b = after.get(key, zero), before.get(key, zero)
         d = [a[i] - b[i] for i in range(4)]
         if any(d):
             rows.append((*key, *d))
+            lo, hi = days.of(key[0] * Q)
+            acc = day_rows.setdefault((lo, hi, "cue." + key[1]), [0, 0, 0, 0])
+            for i in range(4):
+                acc[i] += d[i]
+    if day_rows:
+        conn.executemany(_DAY_ADD, [(*k, *v, 0, 0) for k, v in day_rows.items()])
     if rows:
         conn.executemany(
             "INSERT INTO cue_quarter (quarter, region, cues, done, likely, undelivered) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (quarter, region) DO UPDATE SET cues = cues + excluded.cues, done = done + excluded.done, "
+            "ON CONFLICT (region, quarter) DO UPDATE SET cues = cues + excluded.cues, done = done + excluded.done, "
             "likely = likely + excluded.likely, undelivered = undelivered + excluded.undelivered",
             rows,
         )
+
+
+# ------------------------------------------------------------------ activity
+def add_activity(conn: sqlite3.Connection, counts: Mapping[int, list[float]], days: Days) -> None:
+    """Add pending per-minute counts to day_sums; read BEFORE the minutes are
+    written (a minute already there adds its counts, not a minute)."""
+    minutes = sorted(counts)
+    known: set[int] = set()
+    for off in range(0, len(minutes), 500):
+        chunk = minutes[off : off + 500]
+        marks = ",".join("?" * len(chunk))
+        known.update(m for (m,) in conn.execute(f"SELECT minute FROM activity WHERE minute IN ({marks})", chunk))
+    day_rows: dict[tuple[int, int], list[float]] = {}
+    for m in minutes:
+        row = counts[m]
+        lo, hi = days.of(m * 60)
+        acc = day_rows.setdefault((lo, hi), [0, 0, 0, 0, 0, 0.0])
+        acc[0] += m not in known
+        for i in range(5):
+            acc[1 + i] += row[i]
+    conn.executemany(_DAY_ADD, [(lo, hi, "activity", *v) for (lo, hi), v in day_rows.items()])

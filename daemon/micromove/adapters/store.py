@@ -499,12 +499,14 @@ class Store:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                days = rollups.Days()
                 if self._counts:
+                    rollups.add_activity(conn, self._counts, days)
                     conn.executemany(_COUNTS_SQL, [(m, *row) for m, row in self._counts.items()])
                 if self._stretches:
                     changes = rollups.stretch_changes(conn, self._stretches)
                     conn.executemany(_STRETCH_SQL, [(k, s, e) for (k, s), e in self._stretches.items()])
-                    rollups.add_stretches(conn, changes)
+                    rollups.add_stretches(conn, changes, days)
                 cues_before = rollups.cue_figures(conn, touched) if touched else {}
                 if self._deliveries:
                     conn.executemany(
@@ -527,7 +529,7 @@ class Store:
                         self._confirmations,
                     )
                 if touched:
-                    rollups.apply_cues(conn, cues_before, rollups.cue_figures(conn, touched))
+                    rollups.apply_cues(conn, cues_before, rollups.cue_figures(conn, touched), days)
                 if self._checkins:
                     conn.executemany(
                         "INSERT INTO checkins (date, t, tight, noise, natural, note) VALUES (?, ?, ?, ?, ?, ?)",

@@ -151,15 +151,16 @@ def has_schema(conn: sqlite3.Connection) -> bool:
 
 
 # -------------------------------------------------------------- aggregation
-def _chunks(edges: Sequence[float]) -> Iterator[tuple[int, str, list[float]]]:
-    """(offset, VALUES sql, params) for the buckets [edges[i], edges[i+1])."""
-    n = len(edges) - 1
-    for off in range(0, n, _CHUNK):
-        m = min(_CHUNK, n - off)
+def _chunks(edges: Sequence[float], only: Sequence[int] | None = None) -> Iterator[tuple[int, str, list[float]]]:
+    """(offset, VALUES sql, params) for the buckets [edges[i], edges[i+1])
+    (those numbered in `only`, when given)."""
+    todo = range(len(edges) - 1) if only is None else only
+    for off in range(0, len(todo), _CHUNK):
+        part = todo[off : off + _CHUNK]
         params: list[float] = []
-        for i in range(off, off + m):
+        for i in part:
             params += (i, edges[i], edges[i + 1])
-        values = ",".join(["(?,?,?)"] * m)
+        values = ",".join(["(?,?,?)"] * len(part))
         yield off, f"WITH b(i, lo, hi) AS (VALUES {values}) ", params
 
 
@@ -169,6 +170,13 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     out = [empty_bucket() for _ in range(n)]
     if n <= 0:
         return out
+    # Schema 3: whole local days of the writer's zone (and weeks of them)
+    # from one row per day and figure; the rest from the quarter hours.
+    todo: list[int] | None = None
+    if _has_table(conn, "day_sums"):
+        todo = _from_days(conn, edges, out)
+        if not todo:
+            return _sorted_regions(out)
     # A minute belongs to the bucket its first second falls in. Where every
     # edge is a UTC quarter hour (every real time zone's midnights and hours
     # are) and the database keeps quarter sums (schema 2), read those: a
@@ -182,7 +190,7 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
         minutes_sql = "count(*)"
     unit_edges = [float(math.ceil(e / unit)) for e in edges_in]
     # One correlated range sum per bucket: no GROUP BY sort over the rows.
-    for _off, head, params in _chunks(unit_edges):
+    for _off, head, params in _chunks(unit_edges, todo):
         for i, packed in conn.execute(
             head + f"SELECT b.i, (SELECT {minutes_sql} || ' ' || sum(a.keys) || ' ' || sum(a.clicks) || ' ' ||"
             " sum(a.scrolls) || ' ' || sum(a.moves) || ' ' || sum(a.distance_px)"
@@ -203,44 +211,153 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
             o["distance_px"] = float(px)
 
     if quarters and _has_table(conn, "cue_quarter"):  # schema 3: rollups of stretches and cues
-        _stretches_from_quarters(conn, edges, out)
-        _cues_from_quarters(conn, edges, out)
+        _from_quarters(conn, edges, out, todo)
     else:
-        _stretches_from_rows(conn, edges, out)
-        _cues_from_rows(conn, edges, out)
+        raw = out if todo is None else [empty_bucket() for _ in range(n)]
+        _stretches_from_rows(conn, edges, raw)
+        _cues_from_rows(conn, edges, raw)
+        if raw is not out:
+            for i in todo or ():
+                for f in (*_TIME.values(), *_LONGEST.values(), "cues", "cues_done", "cues_likely_done",
+                          "cues_undelivered", "regions"):  # fmt: skip
+                    out[i][f] = raw[i][f]
+    return _sorted_regions(out)
+
+
+def _sorted_regions(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for o in out:
         o["regions"] = dict(sorted(o["regions"].items()))
     return out
 
 
-def _stretches_from_quarters(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
-    """Stretch time and longest stretches per bucket from stretch_quarter."""
-    for _off, head, params in _chunks([e / 900 for e in edges]):
-        for i, kind, seconds, longest in conn.execute(
-            head + "SELECT b.i, s.kind, sum(s.seconds), max(s.longest) FROM b"
-            " JOIN stretch_quarter s ON s.quarter >= b.lo AND s.quarter < b.hi GROUP BY b.i, s.kind",
-            params,
-        ):
-            if kind in _TIME:
-                out[i][_TIME[kind]] += seconds
-                out[i][_LONGEST[kind]] = max(out[i][_LONGEST[kind]], longest)
+_DAY_SQL = (
+    # One row per day row interval, its figures side by side (day_sums is in
+    # (start, end, series) order: grouping needs no sort).
+    "SELECT start, end,"
+    " sum(CASE series WHEN 'activity' THEN v1 END), sum(CASE series WHEN 'activity' THEN v2 END),"
+    " sum(CASE series WHEN 'activity' THEN v3 END), sum(CASE series WHEN 'activity' THEN v4 END),"
+    " sum(CASE series WHEN 'activity' THEN v5 END), sum(CASE series WHEN 'activity' THEN v6 END),"
+    " sum(CASE series WHEN 'typing' THEN v1 END), max(CASE series WHEN 'typing' THEN v2 END),"
+    " sum(CASE series WHEN 'mouse' THEN v1 END), max(CASE series WHEN 'mouse' THEN v2 END),"
+    " sum(CASE series WHEN 'active' THEN v1 END), max(CASE series WHEN 'active' THEN v2 END),"
+    " group_concat(CASE WHEN series GLOB 'cue.*' THEN"
+    "   substr(series, 5) || ' ' || CAST(v1 AS INTEGER) || ' ' || CAST(v2 AS INTEGER) || ' ' ||"
+    "   CAST(v3 AS INTEGER) || ' ' || CAST(v4 AS INTEGER) END, ';')"
+    " FROM day_sums WHERE start >= ? AND start < ? GROUP BY start, end"
+)
 
 
-def _cues_from_quarters(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
-    """Cue figures per bucket and region from cue_quarter."""
-    for _off, head, params in _chunks([e / 900 for e in edges]):
-        for i, name, cues, done, likely, undelivered in conn.execute(
-            head + "SELECT b.i, c.region, sum(c.cues), sum(c.done), sum(c.likely), sum(c.undelivered) FROM b"
-            " JOIN cue_quarter c ON c.quarter >= b.lo AND c.quarter < b.hi GROUP BY b.i, c.region",
-            params,
-        ):
-            o = out[i]
-            o["cues_undelivered"] += undelivered
-            if cues:
-                o["cues"] += cues
-                o["cues_done"] += done
-                o["cues_likely_done"] += likely
-                o["regions"][name] = {"cues": cues, "done": done, "likely": likely}
+def _from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> list[int]:
+    """Fill the buckets that are whole days of day_sums (or runs of them);
+    return the numbers of the others: those a day row straddles."""
+    import bisect
+
+    n = len(edges) - 1
+    lo_all, hi_all = edges[0], edges[-1]
+    acc: dict[int, dict[str, Any]] = {}
+    bad: set[int] = set()
+    # A local day is at most 26 hours long: rows from 2 days before can reach in.
+    for (start, end, minutes, keys, clicks, scrolls, moves, px, typing, l_typing, mouse, l_mouse, active,
+         l_active, cues) in conn.execute(_DAY_SQL, (lo_all - 2 * 86400, hi_all)):  # fmt: skip
+        if end <= lo_all:
+            continue
+        i = bisect.bisect_right(edges, start) - 1
+        if i < 0 or end > edges[i + 1]:  # straddles an edge: those buckets come from the quarters
+            j = max(i, 0)
+            while j < n and edges[j] < end:
+                bad.add(j)
+                j += 1
+            continue
+        o = acc.get(i)
+        if o is None:
+            o = acc[i] = empty_bucket()
+        if minutes:
+            o["active_minutes"] += int(minutes)
+            o["keys"] += int(keys)
+            o["clicks"] += int(clicks)
+            o["scrolls"] += int(scrolls)
+            o["moves"] += int(moves)
+            o["distance_px"] += px
+        if typing is not None:
+            o["typing_s"] += typing
+            o["longest_typing_stretch_s"] = max(o["longest_typing_stretch_s"], l_typing)
+        if mouse is not None:
+            o["mouse_s"] += mouse
+            o["longest_mouse_stretch_s"] = max(o["longest_mouse_stretch_s"], l_mouse)
+        if active is not None:
+            o["active_s"] += active
+            o["longest_active_stretch_s"] = max(o["longest_active_stretch_s"], l_active)
+        if cues:
+            regions = o["regions"]
+            for part in cues.split(";"):
+                name, c, d, lk, u = part.split(" ")
+                o["cues_undelivered"] += int(u)
+                c_n = int(c)
+                if not c_n:
+                    continue
+                o["cues"] += c_n
+                o["cues_done"] += int(d)
+                o["cues_likely_done"] += int(lk)
+                r = regions.get(name)
+                if r is None:
+                    regions[name] = {"cues": c_n, "done": int(d), "likely": int(lk)}
+                else:
+                    r["cues"] += c_n
+                    r["done"] += int(d)
+                    r["likely"] += int(lk)
+    for i, o in acc.items():
+        if i not in bad:
+            out[i] = o
+    return sorted(bad)
+
+
+def _regions_in(conn: sqlite3.Connection) -> list[str]:
+    """The regions cue_quarter has rows for: one index seek each."""
+    names: list[str] = []
+    row = conn.execute("SELECT min(region) FROM cue_quarter").fetchone()
+    while row is not None and row[0] is not None:
+        names.append(row[0])
+        row = conn.execute("SELECT min(region) FROM cue_quarter WHERE region > ?", (row[0],)).fetchone()
+    return names
+
+
+def _from_quarters(
+    conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]], only: Sequence[int] | None = None
+) -> None:
+    """Stretch time, longest stretches and cue figures per bucket from
+    stretch_quarter and cue_quarter: for each bucket, one primary-key range
+    sum per stretch kind and per region (no sorting, no row in Python)."""
+    regions = _regions_in(conn)
+    kinds = tuple(_TIME)
+    cols = [
+        "(SELECT sum(s.seconds) || ' ' || max(s.longest) FROM stretch_quarter s"
+        f" WHERE s.kind = '{k}' AND s.quarter >= b.lo AND s.quarter < b.hi)"
+        for k in kinds
+    ] + [
+        "(SELECT sum(c.cues) || ' ' || sum(c.done) || ' ' || sum(c.likely) || ' ' || sum(c.undelivered)"
+        " FROM cue_quarter c WHERE c.region = ? AND c.quarter >= b.lo AND c.quarter < b.hi)"
+    ] * len(regions)
+    nk = len(kinds)
+    for _off, head, params in _chunks([e / 900 for e in edges], only):
+        for row in conn.execute(head + f"SELECT b.i, {', '.join(cols)} FROM b", [*params, *regions]):
+            o = out[row[0]]
+            for j in range(nk):
+                packed = row[1 + j]
+                if packed is not None:
+                    seconds, longest = packed.split(" ")
+                    o[_TIME[kinds[j]]] += float(seconds)
+                    o[_LONGEST[kinds[j]]] = max(o[_LONGEST[kinds[j]]], float(longest))
+            for j, name in enumerate(regions):
+                packed = row[1 + nk + j]
+                if packed is None:
+                    continue
+                cues, done, likely, undelivered = map(int, packed.split(" "))
+                o["cues_undelivered"] += undelivered
+                if cues:
+                    o["cues"] += cues
+                    o["cues_done"] += done
+                    o["cues_likely_done"] += likely
+                    o["regions"][name] = {"cues": cues, "done": done, "likely": likely}
 
 
 def _stretches_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
@@ -342,16 +459,22 @@ def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Sums over the buckets; the longest stretches are the longest of any bucket."""
     t = empty_bucket()
     regions: dict[str, dict[str, int]] = {}
+    longest = tuple(_LONGEST.values())
+    summed = tuple(f for f in FIELDS if f not in longest)
     for b in buckets:
-        for f in FIELDS:
-            if f in _LONGEST.values():
-                t[f] = max(t[f], b[f])
-            else:
-                t[f] += b[f]
+        for f in summed:
+            t[f] += b[f]
+        for f in longest:
+            if b[f] > t[f]:
+                t[f] = b[f]
         for name, r in b["regions"].items():
-            tr = regions.setdefault(name, {"cues": 0, "done": 0, "likely": 0})
-            for k in ("cues", "done", "likely"):
-                tr[k] += r[k]
+            tr = regions.get(name)
+            if tr is None:
+                regions[name] = dict(r)
+            else:
+                tr["cues"] += r["cues"]
+                tr["done"] += r["done"]
+                tr["likely"] += r["likely"]
     t["regions"] = dict(sorted(regions.items()))
     return _tidy(t)
 
