@@ -71,7 +71,7 @@ def build(path: Path, days_wanted: int = 250, seed: int = 7) -> dict[str, int]:
                             store.add_confirmation(at + 30, c, did, "done")
                         elif r < 0.5:
                             store.add_confirmation(at + 20, c, did, "likely")
-                    at += rng.uniform(150, 310)
+                    at += rng.uniform(140, 280)
                 t += length + rng.uniform(130, 900)
             store.flush()
         day += timedelta(days=1)

@@ -115,19 +115,38 @@ def day_reference(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[
             lo, hi = local_day(t)
             row(t, kind)[0] += min(end, hi) - t
             t = hi
+    regions: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
     for (q, region), figures in cue_reference(conn).items():
-        r = row(q * 900, "cue." + region)
+        r = row(q * 900, "cues")
         for i, v in enumerate(figures):
             r[i] += v
-    return {k: tuple(round(v, 6) for v in r) for k, r in out.items() if any(round(v, 6) for v in r)}
+        if figures[0]:
+            rs = regions.setdefault(local_day(q * 900), {}).setdefault(region, {"cues": 0, "done": 0, "likely": 0})
+            for k, v in zip(("cues", "done", "likely"), figures, strict=False):
+                rs[k] += v
+    got: dict[Any, Any] = {k: tuple(round(v, 6) for v in r) for k, r in out.items() if any(round(v, 6) for v in r)}
+    got.update({(*day, "regions"): rs for day, rs in regions.items() if rs})
+    return got
 
 
 def day_table(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[float, ...]]:
-    return {
-        (a, b, c): tuple(round(v, 6) for v in vs)
-        for a, b, c, *vs in conn.execute("SELECT start, end, series, v1, v2, v3, v4, v5, v6 FROM day_sums")
-        if any(round(v, 6) for v in vs)
-    }
+    """day_sums, as day_reference lays it out."""
+    out: dict[tuple[int, int, str], tuple[float, ...]] = {}
+    for lo, hi, *v in conn.execute(
+        "SELECT start, end, minutes, keys, clicks, scrolls, moves, distance_px, typing_s, longest_typing,"
+        " mouse_s, longest_mouse, active_s, longest_active FROM day_sums"
+    ):
+        out[(lo, hi, "activity")] = tuple(v[:6])
+        for j, kind in enumerate(("typing", "mouse", "active")):
+            out[(lo, hi, kind)] = (v[6 + 2 * j], v[7 + 2 * j], 0, 0, 0, 0)
+    regions = {}
+    for lo, hi, *v, text in conn.execute("SELECT start, end, cues, done, likely, undelivered, regions FROM day_sums"):
+        out[(lo, hi, "cues")] = (*v, 0, 0)
+        if json.loads(text):
+            regions[(lo, hi, "regions")] = json.loads(text)
+    got: dict[Any, Any] = {k: tuple(round(x, 6) for x in r) for k, r in out.items() if any(round(x, 6) for x in r)}
+    got.update(regions)
+    return got
 
 
 def nonzero(ref: dict[Any, Any]) -> dict[Any, Any]:
@@ -138,7 +157,8 @@ def downgrade_to_v2(db: Path) -> None:
     """What a version-2 micromove would have written: the same rows, no rollups."""
     conn = sqlite3.connect(db)
     conn.executescript(
-        "DROP TABLE stretch_quarter; DROP TABLE cue_quarter; DROP TABLE day_sums; PRAGMA user_version = 2;"
+        "DROP TABLE stretch_quarter; DROP TABLE cue_quarter; DROP TABLE day_sums;"
+        " PRAGMA user_version = 2;"
     )
     conn.close()
 

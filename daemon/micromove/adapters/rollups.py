@@ -17,16 +17,15 @@ and sums kept per quarter answer any zone with a range sum over few rows:
 (`activity_quarter`, schema 2, does the same for the per-minute counts, with
 triggers.)
 
-- `day_sums` (start, end, series): the same figures per local day of the
-  writer's time zone, [start, end) in UTC epoch seconds: `series` is
-  `activity` (v1..v6: minutes, keys, clicks, scrolls, moves, distance_px),
-  `typing`/`mouse`/`active` (v1 seconds inside the day, v2 longest whole
-  stretch begun in it) or `cue.REGION` (v1..v4: cues, done, likely,
-  undelivered). A report's day (or week) is the sum of the day rows inside
-  it, one row per series and day, when no day row straddles one of its
-  edges: the reader's zone is the writer's, as almost always. Where a row
-  does (hours; another zone; a zone change), that bucket is read from the
-  quarters, so the figures are exact either way. These are kept in the writer's own transaction (`Store.flush`),
+- `day_sums` (start, end): the same figures per local day of the writer's
+  time zone, [start, end) in UTC epoch seconds: the activity sums, each
+  stretch kind's seconds inside the day and longest whole stretch begun in
+  it, the cue figures, and per region as a JSON object ({"hands": {"cues":
+  4, "done": 1, "likely": 2}}, regions with cues shown only). A
+  report's day (or week) is the sum of the day rows inside it when no day
+  row straddles one of its edges: the reader's zone is the writer's, as
+  almost always. Where a row does (hours; another zone; a zone change), that
+  bucket is read from the quarters, so the figures are exact either way. These are kept in the writer's own transaction (`Store.flush`),
 not by triggers: a stretch spans any number of quarters, and a cue's figures
 depend on its delivery and its confirmations together, so the flush works
 out what its writes change: for stretches the piece between the old and the
@@ -71,14 +70,24 @@ def local_day(t: float) -> tuple[int, int]:
 # SQL for the same, in the migrating process's zone (SQLite's 'localtime').
 _DAY_LO = "CAST(strftime('%s', date({x}, 'unixepoch', 'localtime'), 'utc') AS INTEGER)"
 _DAY_HI = "CAST(strftime('%s', date({x}, 'unixepoch', 'localtime', '+1 day'), 'utc') AS INTEGER)"
-_DAY_ADD = (
-    "INSERT INTO day_sums (start, end, series, v1, v2, v3, v4, v5, v6) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (start, end, series) DO UPDATE SET v1 = v1 + excluded.v1, v2 = v2 + excluded.v2, "
-    "v3 = v3 + excluded.v3, v4 = v4 + excluded.v4, v5 = v5 + excluded.v5, v6 = v6 + excluded.v6"
+_DAY_ACTIVITY = (
+    "INSERT INTO day_sums (start, end, minutes, keys, clicks, scrolls, moves, distance_px)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (start, end) DO UPDATE SET"
+    " minutes = minutes + excluded.minutes, keys = keys + excluded.keys, clicks = clicks + excluded.clicks,"
+    " scrolls = scrolls + excluded.scrolls, moves = moves + excluded.moves,"
+    " distance_px = distance_px + excluded.distance_px"
 )
-_DAY_STRETCH = (
-    "INSERT INTO day_sums (start, end, series, v1, v2) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (start, end, series) DO UPDATE SET v1 = v1 + excluded.v1, v2 = max(v2, excluded.v2)"
+_DAY_STRETCH = {
+    kind: f"INSERT INTO day_sums (start, end, {kind}_s, longest_{kind}) VALUES (?, ?, ?, ?)"
+    f" ON CONFLICT (start, end) DO UPDATE SET {kind}_s = {kind}_s + excluded.{kind}_s,"
+    f" longest_{kind} = max(longest_{kind}, excluded.longest_{kind})"
+    for kind in ("typing", "mouse", "active")
+}
+_DAY_CUES = (
+    "INSERT INTO day_sums (start, end, cues, done, likely, undelivered, regions) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (start, end) DO UPDATE SET cues = cues + excluded.cues, done = done + excluded.done,"
+    " likely = likely + excluded.likely, undelivered = undelivered + excluded.undelivered,"
+    " regions = excluded.regions"
 )
 
 
@@ -120,12 +129,26 @@ MIGRATION = f"""
         PRIMARY KEY (region, quarter)             -- a region's quarters: one range per bucket
     ) WITHOUT ROWID;
     CREATE TABLE day_sums (
-        start  INTEGER NOT NULL,                  -- local midnight (the writer's zone), UTC epoch s
-        end    INTEGER NOT NULL,                  -- the next local midnight
-        series TEXT NOT NULL,                     -- activity | typing | mouse | active | cue.REGION
-        v1 REAL NOT NULL DEFAULT 0, v2 REAL NOT NULL DEFAULT 0, v3 REAL NOT NULL DEFAULT 0,
-        v4 REAL NOT NULL DEFAULT 0, v5 REAL NOT NULL DEFAULT 0, v6 REAL NOT NULL DEFAULT 0,
-        PRIMARY KEY (start, end, series)
+        start       INTEGER NOT NULL,             -- local midnight (the writer's zone), UTC epoch s
+        end         INTEGER NOT NULL,             -- the next local midnight
+        minutes     INTEGER NOT NULL DEFAULT 0,   -- as activity_quarter
+        keys        INTEGER NOT NULL DEFAULT 0,
+        clicks      INTEGER NOT NULL DEFAULT 0,
+        scrolls     INTEGER NOT NULL DEFAULT 0,
+        moves       INTEGER NOT NULL DEFAULT 0,
+        distance_px REAL    NOT NULL DEFAULT 0,
+        typing_s    REAL    NOT NULL DEFAULT 0,   -- as stretch_quarter.seconds
+        mouse_s     REAL    NOT NULL DEFAULT 0,
+        active_s    REAL    NOT NULL DEFAULT 0,
+        longest_typing REAL NOT NULL DEFAULT 0,   -- as stretch_quarter.longest
+        longest_mouse  REAL NOT NULL DEFAULT 0,
+        longest_active REAL NOT NULL DEFAULT 0,
+        cues        INTEGER NOT NULL DEFAULT 0,   -- as cue_quarter, all regions
+        done        INTEGER NOT NULL DEFAULT 0,
+        likely      INTEGER NOT NULL DEFAULT 0,
+        undelivered INTEGER NOT NULL DEFAULT 0,
+        regions     TEXT    NOT NULL DEFAULT '{{}}', -- JSON: region -> cues, done, likely
+        PRIMARY KEY (start, end)
     ) WITHOUT ROWID;
     INSERT INTO stretch_quarter (quarter, kind, seconds)
         WITH RECURSIVE piece (kind, q, start, end) AS (
@@ -147,26 +170,44 @@ MIGRATION = f"""
                            AND k.cue_id = c.cue_id AND k.kind = 'likely') AS lk
             FROM deliveries d JOIN delivery_cues c ON c.delivery_id = d.id
         ) GROUP BY q, r;
-    INSERT INTO day_sums (start, end, series, v1, v2, v3, v4, v5, v6)
-        SELECT {_DAY_LO.format(x="quarter * 900")}, {_DAY_HI.format(x="quarter * 900")}, 'activity',
+    INSERT INTO day_sums (start, end, minutes, keys, clicks, scrolls, moves, distance_px)
+        SELECT {_DAY_LO.format(x="quarter * 900")}, {_DAY_HI.format(x="quarter * 900")},
                sum(minutes), sum(keys), sum(clicks), sum(scrolls), sum(moves), sum(distance_px)
         FROM activity_quarter WHERE minutes > 0 GROUP BY 1, 2;
-    INSERT INTO day_sums (start, end, series, v1, v2, v3, v4)
-        SELECT {_DAY_LO.format(x="quarter * 900")}, {_DAY_HI.format(x="quarter * 900")}, 'cue.' || region,
-               sum(cues), sum(done), sum(likely), sum(undelivered)
-        FROM cue_quarter WHERE true GROUP BY 1, 2, 3;
-    INSERT INTO day_sums (start, end, series, v1)
+    INSERT INTO day_sums (start, end, cues, done, likely, undelivered, regions)
+        SELECT lo, hi, sum(c), sum(d), sum(l), sum(u),
+               json_group_object(region, json_object('cues', c, 'done', d, 'likely', l)) FILTER (WHERE c > 0)
+        FROM (SELECT {_DAY_LO.format(x="quarter * 900")} AS lo, {_DAY_HI.format(x="quarter * 900")} AS hi, region,
+                     sum(cues) AS c, sum(done) AS d, sum(likely) AS l, sum(undelivered) AS u
+              FROM cue_quarter GROUP BY 1, 2, 3 ORDER BY 1, 2, 3)
+        WHERE true GROUP BY lo, hi
+        ON CONFLICT (start, end) DO UPDATE SET cues = excluded.cues, done = excluded.done,
+            likely = excluded.likely, undelivered = excluded.undelivered, regions = excluded.regions;
+    CREATE TEMP TABLE day_stretch AS
         WITH RECURSIVE piece (kind, lo, hi, start, end) AS (
             SELECT kind, {_DAY_LO.format(x="start")}, {_DAY_HI.format(x="start")}, start, end
             FROM stretches WHERE end > start
             UNION ALL
             SELECT kind, hi, {_DAY_HI.format(x="hi")}, start, end FROM piece WHERE hi < end
         )
-        SELECT lo, hi, kind, sum(min(end, hi) - max(start, lo)) FROM piece GROUP BY lo, hi, kind;
-    INSERT INTO day_sums (start, end, series, v2)
-        SELECT {_DAY_LO.format(x="start")}, {_DAY_HI.format(x="start")}, kind, max(end - start)
-        FROM stretches WHERE true GROUP BY 1, 2, 3
-        ON CONFLICT (start, end, series) DO UPDATE SET v2 = excluded.v2;
+        SELECT lo, hi, kind, sum(min(end, hi) - max(start, lo)) AS seconds, 0.0 AS longest
+        FROM piece GROUP BY lo, hi, kind
+        UNION ALL
+        SELECT {_DAY_LO.format(x="start")}, {_DAY_HI.format(x="start")}, kind, 0.0, max(end - start)
+        FROM stretches GROUP BY 1, 2, 3;
+    INSERT INTO day_sums (start, end, typing_s, mouse_s, active_s, longest_typing, longest_mouse, longest_active)
+        SELECT lo, hi,
+               sum(CASE kind WHEN 'typing' THEN seconds ELSE 0 END),
+               sum(CASE kind WHEN 'mouse' THEN seconds ELSE 0 END),
+               sum(CASE kind WHEN 'active' THEN seconds ELSE 0 END),
+               max(CASE kind WHEN 'typing' THEN longest ELSE 0 END),
+               max(CASE kind WHEN 'mouse' THEN longest ELSE 0 END),
+               max(CASE kind WHEN 'active' THEN longest ELSE 0 END)
+        FROM day_stretch WHERE true GROUP BY lo, hi
+        ON CONFLICT (start, end) DO UPDATE SET typing_s = excluded.typing_s, mouse_s = excluded.mouse_s,
+            active_s = excluded.active_s, longest_typing = excluded.longest_typing,
+            longest_mouse = excluded.longest_mouse, longest_active = excluded.longest_active;
+    DROP TABLE day_stretch;
 """
 
 
@@ -205,7 +246,7 @@ def add_stretches(
     """Apply what `stretch_changes` found to stretch_quarter and day_sums."""
     seconds: dict[tuple[int, str], float] = {}
     longest: dict[tuple[int, str], float] = {}
-    day_rows: dict[tuple[int, int, str], list[float]] = {}
+    day_rows: dict[tuple[int, int, str], list[float]] = {}  # (start, end, kind) -> [seconds, longest]
     for kind, start, end, old in changes:
         lo = start if old is None else max(start, old)
         for q, s in pieces(lo, end).items():
@@ -221,7 +262,8 @@ def add_stretches(
             row = day_rows.setdefault((d_lo, d_hi, kind), [0.0, 0.0])
             row[0] += min(end, d_hi) - t
             t = d_hi
-    conn.executemany(_DAY_STRETCH, [(*k, *v) for k, v in day_rows.items()])
+    for kind, sql in _DAY_STRETCH.items():
+        conn.executemany(sql, [(lo, hi, *v) for (lo, hi, k), v in day_rows.items() if k == kind])
     rows = [(q, k, seconds.get((q, k), 0.0), longest.get((q, k), 0.0)) for q, k in seconds.keys() | longest.keys()]
     conn.executemany(
         "INSERT INTO stretch_quarter (quarter, kind, seconds, longest) VALUES (?, ?, ?, ?) "
@@ -277,11 +319,11 @@ def apply_cues(
         if any(d):
             rows.append((*key, *d))
             lo, hi = days.of(key[0] * Q)
-            acc = day_rows.setdefault((lo, hi, "cue." + key[1]), [0, 0, 0, 0])
+            acc = day_rows.setdefault((lo, hi, key[1]), [0, 0, 0, 0])
             for i in range(4):
                 acc[i] += d[i]
     if day_rows:
-        conn.executemany(_DAY_ADD, [(*k, *v, 0, 0) for k, v in day_rows.items()])
+        _day_cues(conn, day_rows)
     if rows:
         conn.executemany(
             "INSERT INTO cue_quarter (quarter, region, cues, done, likely, undelivered) VALUES (?, ?, ?, ?, ?, ?) "
@@ -289,6 +331,32 @@ def apply_cues(
             "likely = likely + excluded.likely, undelivered = undelivered + excluded.undelivered",
             rows,
         )
+
+
+def _day_cues(conn: sqlite3.Connection, changes: Mapping[tuple[int, int, str], list[int]]) -> None:
+    """Add per-(day, region) changes to day_sums: the sums, and its regions JSON
+    (read, changed, written back: a region without cues shown leaves it)."""
+    import json
+
+    per_day: dict[tuple[int, int], dict[str, list[int]]] = {}
+    for (lo, hi, name), d in changes.items():
+        per_day.setdefault((lo, hi), {})[name] = d
+    rows = []
+    for (lo, hi), regions in per_day.items():
+        row = conn.execute("SELECT regions FROM day_sums WHERE start = ? AND end = ?", (lo, hi)).fetchone()
+        have: dict[str, dict[str, int]] = json.loads(row[0]) if row else {}
+        total = [0, 0, 0, 0]
+        for name, d in regions.items():
+            for i in range(4):
+                total[i] += d[i]
+            r = have.get(name, {"cues": 0, "done": 0, "likely": 0})
+            r = {"cues": r["cues"] + d[0], "done": r["done"] + d[1], "likely": r["likely"] + d[2]}
+            if r["cues"]:
+                have[name] = r
+            else:
+                have.pop(name, None)
+        rows.append((lo, hi, *total, json.dumps(have, sort_keys=True, separators=(",", ":"))))
+    conn.executemany(_DAY_CUES, rows)
 
 
 # ------------------------------------------------------------------ activity
@@ -309,4 +377,4 @@ def add_activity(conn: sqlite3.Connection, counts: Mapping[int, list[float]], da
         acc[0] += m not in known
         for i in range(5):
             acc[1 + i] += row[i]
-    conn.executemany(_DAY_ADD, [(lo, hi, "activity", *v) for (lo, hi), v in day_rows.items()])
+    conn.executemany(_DAY_ACTIVITY, [(lo, hi, *v) for (lo, hi), v in day_rows.items()])

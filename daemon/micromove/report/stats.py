@@ -231,34 +231,27 @@ def _sorted_regions(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 _DAY_SQL = (
-    # One row per day row interval, its figures side by side (day_sums is in
-    # (start, end, series) order: grouping needs no sort).
-    "SELECT start, end,"
-    " sum(CASE series WHEN 'activity' THEN v1 END), sum(CASE series WHEN 'activity' THEN v2 END),"
-    " sum(CASE series WHEN 'activity' THEN v3 END), sum(CASE series WHEN 'activity' THEN v4 END),"
-    " sum(CASE series WHEN 'activity' THEN v5 END), sum(CASE series WHEN 'activity' THEN v6 END),"
-    " sum(CASE series WHEN 'typing' THEN v1 END), max(CASE series WHEN 'typing' THEN v2 END),"
-    " sum(CASE series WHEN 'mouse' THEN v1 END), max(CASE series WHEN 'mouse' THEN v2 END),"
-    " sum(CASE series WHEN 'active' THEN v1 END), max(CASE series WHEN 'active' THEN v2 END),"
-    " group_concat(CASE WHEN series GLOB 'cue.*' THEN"
-    "   substr(series, 5) || ' ' || CAST(v1 AS INTEGER) || ' ' || CAST(v2 AS INTEGER) || ' ' ||"
-    "   CAST(v3 AS INTEGER) || ' ' || CAST(v4 AS INTEGER) END, ';')"
-    " FROM day_sums WHERE start >= ? AND start < ? GROUP BY start, end"
+    "SELECT start, end, minutes, keys, clicks, scrolls, moves, distance_px, typing_s, mouse_s, active_s,"
+    " longest_typing, longest_mouse, longest_active, cues, done, likely, undelivered, regions"
+    " FROM day_sums WHERE start >= ? AND start < ?"
 )
 
 
 def _from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> list[int]:
-    """Fill the buckets that are whole days of day_sums (or runs of them);
-    return the numbers of the others: those a day row straddles."""
+    """Fill the buckets that are whole days of day_sums (or runs of
+    them); return the numbers of the others: those a day row straddles."""
     import bisect
+    from json import loads
 
     n = len(edges) - 1
     lo_all, hi_all = edges[0], edges[-1]
     acc: dict[int, dict[str, Any]] = {}
     bad: set[int] = set()
     # A local day is at most 26 hours long: rows from 2 days before can reach in.
-    for (start, end, minutes, keys, clicks, scrolls, moves, px, typing, l_typing, mouse, l_mouse, active,
-         l_active, cues) in conn.execute(_DAY_SQL, (lo_all - 2 * 86400, hi_all)):  # fmt: skip
+    for (start, end, minutes, keys, clicks, scrolls, moves, px, typing, mouse, active, l_typing, l_mouse,
+         l_active, cues, done, likely, undelivered, regions) in conn.execute(
+        _DAY_SQL, (lo_all - 2 * 86400, hi_all)
+    ):  # fmt: skip
         if end <= lo_all:
             continue
         i = bisect.bisect_right(edges, start) - 1
@@ -269,42 +262,40 @@ def _from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[
                 j += 1
             continue
         o = acc.get(i)
-        if o is None:
-            o = acc[i] = empty_bucket()
-        if minutes:
-            o["active_minutes"] += int(minutes)
-            o["keys"] += int(keys)
-            o["clicks"] += int(clicks)
-            o["scrolls"] += int(scrolls)
-            o["moves"] += int(moves)
-            o["distance_px"] += px
-        if typing is not None:
-            o["typing_s"] += typing
-            o["longest_typing_stretch_s"] = max(o["longest_typing_stretch_s"], l_typing)
-        if mouse is not None:
-            o["mouse_s"] += mouse
-            o["longest_mouse_stretch_s"] = max(o["longest_mouse_stretch_s"], l_mouse)
-        if active is not None:
-            o["active_s"] += active
-            o["longest_active_stretch_s"] = max(o["longest_active_stretch_s"], l_active)
-        if cues:
-            regions = o["regions"]
-            for part in cues.split(";"):
-                name, c, d, lk, u = part.split(" ")
-                o["cues_undelivered"] += int(u)
-                c_n = int(c)
-                if not c_n:
-                    continue
-                o["cues"] += c_n
-                o["cues_done"] += int(d)
-                o["cues_likely_done"] += int(lk)
-                r = regions.get(name)
-                if r is None:
-                    regions[name] = {"cues": c_n, "done": int(d), "likely": int(lk)}
-                else:
-                    r["cues"] += c_n
-                    r["done"] += int(d)
-                    r["likely"] += int(lk)
+        if o is None:  # the common case: one day row per bucket
+            acc[i] = {
+                "active_s": active, "typing_s": typing, "mouse_s": mouse, "keys": keys, "clicks": clicks,
+                "scrolls": scrolls, "moves": moves, "distance_px": px, "active_minutes": minutes,
+                "longest_typing_stretch_s": l_typing, "longest_mouse_stretch_s": l_mouse,
+                "longest_active_stretch_s": l_active, "cues": cues, "cues_done": done,
+                "cues_likely_done": likely, "cues_undelivered": undelivered,
+                "regions": loads(regions) if regions != "{}" else {},
+            }  # fmt: skip
+            continue
+        o["active_minutes"] += minutes
+        o["keys"] += keys
+        o["clicks"] += clicks
+        o["scrolls"] += scrolls
+        o["moves"] += moves
+        o["distance_px"] += px
+        o["typing_s"] += typing
+        o["mouse_s"] += mouse
+        o["active_s"] += active
+        o["longest_typing_stretch_s"] = max(o["longest_typing_stretch_s"], l_typing)
+        o["longest_mouse_stretch_s"] = max(o["longest_mouse_stretch_s"], l_mouse)
+        o["longest_active_stretch_s"] = max(o["longest_active_stretch_s"], l_active)
+        o["cues"] += cues
+        o["cues_done"] += done
+        o["cues_likely_done"] += likely
+        o["cues_undelivered"] += undelivered
+        for name, r in (loads(regions) if regions != "{}" else {}).items():  # a week of days
+            have = o["regions"].get(name)
+            if have is None:
+                o["regions"][name] = r
+            else:
+                have["cues"] += r["cues"]
+                have["done"] += r["done"]
+                have["likely"] += r["likely"]
     for i, o in acc.items():
         if i not in bad:
             out[i] = o
