@@ -8,14 +8,20 @@ index, one query per kind of figure for all buckets at once: the buckets
 computed here with the system time zone (TZ honoured), so a 23- or 25-hour
 DST day is exactly as long as it was on the wall clock.
 
+Where the figures come from (schema 3, adapters/rollups.py): a day or week
+from the writer's day rows (report/days.py, one row per day); any other
+bucket (hours, a day of another zone) from range sums over the quarter-hour
+tables; a database before schema 3 (or a zone whose hours are not whole
+quarter hours) from the raw rows, as described here. All three agree:
+
 - Counts (keys, clicks, scrolls, moves, distance) are summed from the
   per-minute rows whose minute begins inside a bucket.
 - Stretch time (active_s, typing_s, mouse_s) is the summed length, first to
   latest event, of the stretches, each split at bucket boundaries: the part
   in the bucket where it began comes from one grouped query, the rare part
   that runs past the boundary is spread over the following buckets here.
-- The longest stretch of a bucket is the longest that began in it, with its
-  whole length.
+- The longest stretch of a day or week is the longest that began in it, with
+  its whole length. Hour rows leave it out (see HOUR_FIELDS).
 - Cues are counted one by one (a set of three counts three) in the bucket of
   their delivery: `cues` those shown (delivered = 1), `cues_undelivered` those
   that failed or never got an answer, `cues_done` delivered cues confirmed
@@ -174,7 +180,9 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     # from one row per day and figure; the rest from the quarter hours.
     todo: list[int] | None = None
     if _has_table(conn, "day_sums"):
-        todo = _from_days(conn, edges, out)
+        from .days import from_days
+
+        todo = from_days(conn, edges, out)
         if not todo:
             return _sorted_regions(out)
     # A minute belongs to the bucket its first second falls in. Where every
@@ -228,78 +236,6 @@ def _sorted_regions(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for o in out:
         o["regions"] = dict(sorted(o["regions"].items()))
     return out
-
-
-_DAY_SQL = (
-    "SELECT start, end, minutes, keys, clicks, scrolls, moves, distance_px, typing_s, mouse_s, active_s,"
-    " longest_typing, longest_mouse, longest_active, cues, done, likely, undelivered, regions"
-    " FROM day_sums WHERE start >= ? AND start < ?"
-)
-
-
-def _from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> list[int]:
-    """Fill the buckets that are whole days of day_sums (or runs of
-    them); return the numbers of the others: those a day row straddles."""
-    import bisect
-    from json import loads
-
-    n = len(edges) - 1
-    lo_all, hi_all = edges[0], edges[-1]
-    acc: dict[int, dict[str, Any]] = {}
-    bad: set[int] = set()
-    # A local day is at most 26 hours long: rows from 2 days before can reach in.
-    for (start, end, minutes, keys, clicks, scrolls, moves, px, typing, mouse, active, l_typing, l_mouse,
-         l_active, cues, done, likely, undelivered, regions) in conn.execute(
-        _DAY_SQL, (lo_all - 2 * 86400, hi_all)
-    ):  # fmt: skip
-        if end <= lo_all:
-            continue
-        i = bisect.bisect_right(edges, start) - 1
-        if i < 0 or end > edges[i + 1]:  # straddles an edge: those buckets come from the quarters
-            j = max(i, 0)
-            while j < n and edges[j] < end:
-                bad.add(j)
-                j += 1
-            continue
-        o = acc.get(i)
-        if o is None:  # the common case: one day row per bucket
-            acc[i] = {
-                "active_s": active, "typing_s": typing, "mouse_s": mouse, "keys": keys, "clicks": clicks,
-                "scrolls": scrolls, "moves": moves, "distance_px": px, "active_minutes": minutes,
-                "longest_typing_stretch_s": l_typing, "longest_mouse_stretch_s": l_mouse,
-                "longest_active_stretch_s": l_active, "cues": cues, "cues_done": done,
-                "cues_likely_done": likely, "cues_undelivered": undelivered,
-                "regions": loads(regions) if regions != "{}" else {},
-            }  # fmt: skip
-            continue
-        o["active_minutes"] += minutes
-        o["keys"] += keys
-        o["clicks"] += clicks
-        o["scrolls"] += scrolls
-        o["moves"] += moves
-        o["distance_px"] += px
-        o["typing_s"] += typing
-        o["mouse_s"] += mouse
-        o["active_s"] += active
-        o["longest_typing_stretch_s"] = max(o["longest_typing_stretch_s"], l_typing)
-        o["longest_mouse_stretch_s"] = max(o["longest_mouse_stretch_s"], l_mouse)
-        o["longest_active_stretch_s"] = max(o["longest_active_stretch_s"], l_active)
-        o["cues"] += cues
-        o["cues_done"] += done
-        o["cues_likely_done"] += likely
-        o["cues_undelivered"] += undelivered
-        for name, r in (loads(regions) if regions != "{}" else {}).items():  # a week of days
-            have = o["regions"].get(name)
-            if have is None:
-                o["regions"][name] = r
-            else:
-                have["cues"] += r["cues"]
-                have["done"] += r["done"]
-                have["likely"] += r["likely"]
-    for i, o in acc.items():
-        if i not in bad:
-            out[i] = o
-    return sorted(bad)
 
 
 def _regions_in(conn: sqlite3.Connection) -> list[str]:
