@@ -1,4 +1,4 @@
-"""Fakes behind the project's own interfaces (clock.Clock, inputs.InputSource), for unit tests.
+"""Fakes behind the project's own interfaces (clock.Clock, inputs.InputSource, the notifier), for unit tests.
 
 The daemon takes its clock and input source as parameters; these stand in for
 them so a test can drive a real Daemon (real Session, engine, Store) through
@@ -11,6 +11,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from micromove.adapters.inputs.tap import Tap
 
@@ -62,6 +63,18 @@ class FakeSource:
         self.dead = why
         assert self.tap is not None
         self.tap.poke()
+
+
+class FakeNotifier:
+    """A notifier (daemon.Notifier) that answers at once: delivered while `ok`; `sent` keeps (title, body)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.ok = True
+
+    def submit(self, title: str, body: str, on_result: Any) -> None:
+        self.sent.append((title, body))
+        on_result(self.ok, None if self.ok else "no server")
 
 
 @contextlib.contextmanager

@@ -32,8 +32,18 @@ Interpretation choices (the same ones micromove/core/engine.py's docstring state
    first event of the trigger's stretch.
 8. After delivery a cue is anchored at the delivery instant.
 
-Not modelled: hold/release, set_cues, reconfigure (hand-written tests cover
-them).
+9. Named holds (`ops`: (t, name, until) with until None for "until
+   released" and "release" to lift it), applied at their instant after
+   everything else the engine does then. A hold in force at T: until is
+   None or until > T. The combined end is infinite if any hold in force is
+   indefinite, else the latest until. A delivery attempt before the combined
+   end is held back like one inside the gap (rule 6, with gap_end the later
+   of the two). When an operation brings the combined end of the holds in
+   force earlier, every held cue (due after T) counts as due from T (cap
+   T + max_defer_s); after the operations at T a delivery attempt may
+   follow at T itself.
+
+Not modelled: set_cues, reconfigure (hand-written tests cover them).
 """
 
 from __future__ import annotations
@@ -133,13 +143,20 @@ def pause_instants(events: Sequence[tuple[float, str]], min_s: float) -> list[fl
     return out
 
 
-def run(events: Sequence[tuple[float, str]], cfg: RefConfig) -> RefResult:
+Op = tuple[float, str, "float | None | str"]  # (t, name, until | None | "release")
+
+
+def run(events: Sequence[tuple[float, str]], cfg: RefConfig, ops: Sequence[Op] = ()) -> RefResult:
     all_stretches = stretches(events, cfg.break_s)
     pauses = pause_instants(events, cfg.min_s)
     cues = [_Cue(cid, trig, every) for cid, trig, every in cfg.cues]
     res = RefResult()
     last_delivery = -math.inf
     now = -math.inf
+    holds: dict[str, float] = {}  # name -> until (inf: until released)
+
+    def holds_end(t: float) -> float:
+        return max((u for u in holds.values() if u > t), default=-math.inf)
 
     def first_pause_at_or_after(t: float) -> float:
         return min((p for p in pauses if p >= t), default=math.inf)
@@ -147,6 +164,29 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig) -> RefResult:
     def target(c: _Cue) -> float:
         assert c.due is not None and c.cap is not None
         return min(first_pause_at_or_after(c.due), c.cap)
+
+    def attempt(t: float) -> None:
+        """A delivery attempt, if some due cue's pause or cap is now."""
+        nonlocal last_delivery
+        due = [c for c in cues if c.due is not None]
+        if not due or min(target(c) for c in due) != t:
+            return
+        going_out = [c for c in due if c.due is not None and c.due <= t]
+        gap_end = max(last_delivery + cfg.min_gap_s, holds_end(t))
+        if t < gap_end:
+            for c in going_out:
+                c.due = gap_end
+                c.cap = gap_end + cfg.max_defer_s
+            return
+        assert len(going_out) == len(due)  # every due cue rides along
+        reason = "pause" if t in pauses else "max_defer"
+        sent = []
+        for c in going_out:
+            assert c.stretch is not None and c.stretch.going(t)
+            sent.append((c.id, c.trigger, c.stretch.length_at(t)))
+            c.anchor, c.due, c.cap = t, None, None
+        last_delivery = t
+        res.deliveries.append(RefDelivery(t, reason, tuple(sorted(sent))))
 
     while True:
         candidates: list[float] = []
@@ -157,6 +197,7 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig) -> RefResult:
                 candidates.append(c.anchor + c.every_s)
             if c.due is not None:
                 candidates.append(target(c))
+        candidates += [op[0] for op in ops]
         later = [x for x in candidates if x > now]
         if not later:
             break
@@ -193,24 +234,18 @@ def run(events: Sequence[tuple[float, str]], cfg: RefConfig) -> RefResult:
                 c.due = t
                 c.cap = t + cfg.max_defer_s
 
-        # A delivery attempt: some due cue's pause or cap is now.
-        due = [c for c in cues if c.due is not None]
-        if not due or min(target(c) for c in due) != t:
-            continue
-        going_out = [c for c in due if c.due is not None and c.due <= t]
-        gap_end = last_delivery + cfg.min_gap_s
-        if t < gap_end:
-            for c in going_out:
-                c.due = gap_end
-                c.cap = gap_end + cfg.max_defer_s
-            continue
-        assert len(going_out) == len(due)  # every due cue rides along
-        reason = "pause" if t in pauses else "max_defer"
-        sent = []
-        for c in going_out:
-            assert c.stretch is not None and c.stretch.going(t)
-            sent.append((c.id, c.trigger, c.stretch.length_at(t)))
-            c.anchor, c.due, c.cap = t, None, None
-        last_delivery = t
-        res.deliveries.append(RefDelivery(t, reason, tuple(sorted(sent))))
+        attempt(t)
+        todo = [op for op in ops if op[0] == t]
+        for _t, name, until in todo:
+            before = holds_end(t)
+            if until == "release":
+                holds.pop(name, None)
+            else:
+                holds[name] = math.inf if until is None else float(until)  # type: ignore[arg-type]
+            if holds_end(t) < before:
+                for c in cues:
+                    if c.due is not None and c.due > t:
+                        c.due, c.cap = t, t + cfg.max_defer_s
+        if todo:
+            attempt(t)
     return res

@@ -1,7 +1,7 @@
 """Control of the running daemon (issue 5 items 2-4): `mmctl status | pause | resume |
 snooze | done`, "likely done", the weekly check-in reminder.
 
-Unit tests drive the real Session, Store and Controller on synthetic times (fakes
+Unit tests drive the real Session, Store and Service on synthetic times (fakes
 only behind the project's interfaces: clock, input source, notifier). Live tests
 run the real `mmctl run` on a real desktop (Xvfb, xdotool, a private session bus,
 the project's notification server) and the real `mmctl` client in subprocesses.
@@ -36,13 +36,17 @@ from desktop import (  # noqa: F401
     xvfb_fixture,
 )
 from fakes import WALL0, FakeClock, FakeSource
+from fakes import FakeNotifier as Notifier
 from micromove import config as config_mod
-from micromove import control
 from micromove.adapters.store import Store
+from micromove.commands.run import wire
+from micromove.control import protocol as control
+from micromove.control.server import peer_uid
 from micromove.core import catalog, reminder
 from micromove.core.confirm import LIKELY_MIN_S, Confirmations, NothingToMark
 from micromove.core.session import Session
 from micromove.errors import UsageError
+from micromove.service import Service
 
 
 def cfg_text(cues: dict[str, float], *, pause: float = 1, break_s: float = 60, max_defer: float = 60,
@@ -134,8 +138,8 @@ def test_unknown_cue_names_the_closest() -> None:
 def test_peer_uid_of_a_socketpair_is_ours() -> None:
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     with a, b:
-        assert control.peer_uid(a) == os.geteuid()
-        assert control.peer_uid(b) == os.geteuid()
+        assert peer_uid(a) == os.geteuid()
+        assert peer_uid(b) == os.geteuid()
 
 
 # ====================================================================== likely done
@@ -318,34 +322,23 @@ def test_simulate_db_records_likely_done(tmp_path: Path) -> None:
 
 
 # ====================================================================== check-in reminder
-class Notifier:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.ok = True
-
-    def submit(self, title: str, body: str, on_result: Any) -> None:
-        self.sent.append((title, body))
-        on_result(self.ok, None if self.ok else "no server")
-
-
 @pytest.fixture(name="loop")
 def loop_fixture(tmp_path: Path) -> Iterator[Any]:
-    """A real Daemon (real Session, Store, Controller) on a fake clock, driven pass by pass."""
+    """A real Daemon (real Session, Store, Service) on a fake clock, driven pass by pass."""
     from micromove.daemon import Daemon
 
     cfg = config_mod.from_text(cfg_text({}, pause=3, break_s=120), "t.yaml")
     store = Store.open(tmp_path / "d.db")
     clock, notifier = FakeClock(1000.0), Notifier()
     d = Daemon(cfg, store=store, source=FakeSource(), notifier=notifier, clock=clock, batch_s=0)
+    svc = wire(d, store, notifier, None)
     d.start()
-    d.control = control.Controller(d, None)
-    d.control.start(d._t)
 
     class Loop:
         pass
 
     lp = Loop()
-    lp.d, lp.clock, lp.notifier, lp.store = d, clock, notifier, store  # type: ignore[attr-defined]
+    lp.d, lp.clock, lp.notifier, lp.store, lp.svc = d, clock, notifier, store, svc  # type: ignore[attr-defined]
 
     def at(t: float, key: bool = False) -> None:
         clock.t = t
@@ -370,7 +363,7 @@ def test_reminder_weekly_at_a_natural_pause(loop: Any) -> None:
     week = t0 + 7 * DAY + 5
     loop.at(week, key=True)
     assert n.sent == []  # typing: no pause yet
-    assert d.control.next_deadline() == pytest.approx(week + 3.0)  # the loop wakes at the natural pause
+    assert loop.svc.next_deadline() == pytest.approx(week + 3.0)  # the loop wakes at the natural pause
     assert d._timeout() == pytest.approx(3.0)
     loop.at(week + 1, key=True)
     loop.at(week + 3.5)
@@ -379,7 +372,7 @@ def test_reminder_weekly_at_a_natural_pause(loop: Any) -> None:
     assert len(n.sent) == 1
     assert "mmctl checkin" in n.sent[0][1]
     loop.at(week + 5)  # the result is taken on the loop's thread
-    assert d.control.reminder.sent == 1
+    assert loop.svc.reminder.sent == 1
     d.store.flush()
     (anchor,), = rows(d.store.path, "SELECT value FROM state WHERE key = ?", reminder.ANCHOR_KEY)
     assert float(anchor) == pytest.approx(WALL0 + week + 4)
@@ -396,12 +389,12 @@ def test_reminder_waits_for_presence_and_quiet(loop: Any) -> None:
     d, n = loop.d, loop.notifier
     t0 = loop.clock.t
     loop.at(t0 + 8 * DAY)  # due, but nobody at the desk: nothing, and no wake-up for it
-    assert n.sent == [] and d.control.next_deadline() is None
-    d.control.set_hold("pause", None, d._t)
+    assert n.sent == [] and loop.svc.next_deadline() is None
+    loop.svc.pause(None, d._t)
     loop.at(t0 + 8 * DAY + 100, key=True)
     loop.at(t0 + 8 * DAY + 110)
     assert n.sent == []  # paused: no reminder either
-    d.control.resume(d._t)
+    loop.svc.resume(d._t)
     loop.at(t0 + 8 * DAY + 120, key=True)
     loop.at(t0 + 8 * DAY + 130)
     assert len(n.sent) == 1
@@ -419,7 +412,7 @@ def test_a_checkin_restarts_the_week_and_failures_retry(loop: Any) -> None:
     loop.at(t0 + 12 * DAY + 60, key=True)
     loop.at(t0 + 12 * DAY + 70)
     loop.at(t0 + 12 * DAY + 71)
-    assert len(n.sent) == 1 and d.control.reminder.sent == 0
+    assert len(n.sent) == 1 and loop.svc.reminder.sent == 0
     loop.at(t0 + 12 * DAY + 600, key=True)
     loop.at(t0 + 12 * DAY + 610)
     assert len(n.sent) == 1  # retried only an hour later
@@ -427,7 +420,7 @@ def test_a_checkin_restarts_the_week_and_failures_retry(loop: Any) -> None:
     loop.at(t0 + 12 * DAY + 3700, key=True)
     loop.at(t0 + 12 * DAY + 3710)
     loop.at(t0 + 12 * DAY + 3711)
-    assert len(n.sent) == 2 and d.control.reminder.sent == 1
+    assert len(n.sent) == 2 and loop.svc.reminder.sent == 1
 
 
 def test_reminder_off_by_config(tmp_path: Path) -> None:
@@ -441,21 +434,51 @@ def test_reminder_off_by_config(tmp_path: Path) -> None:
     assert sent == [] and r.next_due() is None
 
 
-def test_pause_is_kept_across_a_restart_of_the_controller(loop: Any) -> None:
+def restarted(loop: Any, t: float) -> Service:
+    """Another service on the same daemon, as after a restart."""
     d = loop.d
-    reply = d.control.set_hold("pause", None, d._t)
-    assert reply["hold"]["kind"] == "pause" and reply["hold"]["until"] is None
-    c2 = control.Controller(d, None)
-    c2.start(d._t + 50)
-    assert c2.hold is not None and c2.hold.kind == "pause"
-    assert c2.resume(d._t + 60)["was"] == "pause"
-    c3 = control.Controller(d, None)
-    c3.start(d._t + 70)
-    assert c3.hold is None
-    d.control.set_hold("snooze", 100, d._t)  # over by the time it restarts: forgotten
-    c4 = control.Controller(d, None)
-    c4.start(d._t + 200)
-    assert c4.hold is None
+    svc = Service(d.session, d.store, loop.notifier, d.clock)
+    svc.start(t)
+    return svc
+
+
+def person_hold(svc: Service, t: float) -> str | None:
+    names = [h.name for h in svc.holds(t) if h.name in ("pause", "snooze")]
+    return names[0] if names else None
+
+
+def test_pause_is_kept_across_a_restart_of_the_service(loop: Any) -> None:
+    d = loop.d
+    reply = loop.svc.pause(None, d._t)
+    assert reply.hold.name == "pause" and reply.hold.until is None
+    c2 = restarted(loop, d._t + 50)
+    assert person_hold(c2, d._t + 50) == "pause"
+    assert c2.resume(d._t + 60).was == "pause"
+    c3 = restarted(loop, d._t + 70)
+    assert person_hold(c3, d._t + 70) is None
+    loop.svc.snooze(100, d._t)  # over by the time it restarts: forgotten
+    c4 = restarted(loop, d._t + 200)
+    assert person_hold(c4, d._t + 200) is None
+
+
+def test_a_pause_kept_in_the_older_single_hold_form_is_still_restored(loop: Any) -> None:
+    d = loop.d
+    since = WALL0 + d._t
+    d.store.set_state("control.hold", json.dumps({"kind": "pause", "since": since, "until": None}))
+    d.store.flush()
+    c2 = restarted(loop, d._t + 10)
+    assert person_hold(c2, d._t + 10) == "pause"
+    assert d.session.engine.holds() == {"pause": None}
+    c2.resume(d._t + 20)  # written back in the named form
+    c2.snooze(600, d._t + 20)
+    d.store.flush()
+    (raw,), = rows(d.store.path, "SELECT value FROM state WHERE key = 'control.hold'")
+    saved = json.loads(raw)["holds"]
+    assert list(saved) == ["snooze"] and saved["snooze"]["until"] == pytest.approx(WALL0 + d._t + 620)
+    for bad in ('{"kind": "nap", "since": 1, "until": null}', '{"holds": {"pause": {"since": "x"}}}', "[1]"):
+        d.store.set_state("control.hold", bad)
+        c3 = restarted(loop, d._t + 30)  # not understood: ignored, with a warning
+        assert person_hold(c3, d._t + 30) is None
 
 
 # ====================================================================== live: mmctl run
@@ -563,7 +586,8 @@ def test_status_shows_the_running_daemon(live: Live) -> None:
     assert mode == 0o600 and live.socket.parent.stat().st_mode & 0o777 == 0o700
     st = live.status()
     assert st["running"] is True and st["pid"] == live.proc.pid  # type: ignore[union-attr]
-    assert "x11" in st["backend"]
+    assert "x11" in st["backend"] and st["input_quality"] == "counts"  # from the backend registry
+    assert st["holds"] == []
     assert st["stretches"]["typing"] is None
     assert st["hold"] is None and st["due"] == []
     assert st["progression"]["regions"] == list(catalog.REGIONS)  # progression off: all

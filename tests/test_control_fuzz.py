@@ -9,7 +9,7 @@ every malformed one is answered with an error; oversized lines are cut off
 time out; connections beyond the limit are turned away. Afterwards the daemon
 still answers, still counts input, and logged no traceback.
 
-The oracle `well_formed` below is the protocol as control.py's docstring writes
+The oracle `well_formed` below is the protocol as docs/control-protocol.md writes
 it, restated independently.
 """
 

@@ -266,7 +266,7 @@ def test_hold_snooze_moves_the_cue_to_the_first_pause_after_it() -> None:
     # Due 60; snoozed until 200 at t=50. The pause 103 is held back: due
     # 200, first pause at or after it is 253.
     events = every(0, 100) + every(110, 250)
-    out = drive(events, cfg((WRIST, "typing", 60.0)), {50.0: lambda e: e.hold(200.0)})
+    out = drive(events, cfg((WRIST, "typing", 60.0)), {50.0: lambda e: e.hold("snooze", 200.0)})
     assert_deliveries(deliveries(out), [(253.0, "pause", {WRIST: 250.0})])
 
 
@@ -278,10 +278,10 @@ def test_hold_forever_then_release() -> None:
     def release(e: Engine) -> None:
         seen["pending"] = e.pending()
         seen["held"] = e.held_until
-        e.release(150.0)
+        e.release("pause", 150.0)
 
     events = every(0, 100) + every(110, 250) + every(260, 400)
-    out = drive(events, cfg((WRIST, "typing", 60.0)), {50.0: lambda e: e.hold(math.inf), 150.0: release})
+    out = drive(events, cfg((WRIST, "typing", 60.0)), {50.0: lambda e: e.hold("pause", None), 150.0: release})
     assert seen["held"] == math.inf
     assert [(p.cue, p.due_at) for p in seen["pending"]] == [(WRIST, math.inf)]  # type: ignore[attr-defined]
     # Re-armed at 253: due 313, held by the gap (pause 403 < 553) to 553;
@@ -293,7 +293,58 @@ def test_hold_forever_then_release() -> None:
 def test_release_with_nothing_held_changes_nothing() -> None:
     events = every(0, 100) + every(110, 250)
     rule = cfg((WRIST, "typing", 60.0))
-    assert drive(events, rule, {120.0: lambda e: e.release(120.0)}) == drive(events, rule)
+    assert drive(events, rule, {120.0: lambda e: e.release("pause", 120.0)}) == drive(events, rule)
+
+
+def test_named_holds_combine_and_release_only_their_own() -> None:
+    # Paused (indefinite) at 50 and a quiet source until 300 at 60. Resume at
+    # 150 lifts "pause" only: the quiet hold still holds until 300. Due 60;
+    # held; released to 150 (cap 330); the pause 253 is inside the quiet hold:
+    # held to 300; the first pause at or after 300 is 403 (typing 260..400).
+    seen: dict[str, object] = {}
+
+    def resume(e: Engine) -> None:
+        seen["before"] = e.holds()
+        e.release("pause", 150.0)
+        seen["after"] = e.holds()
+        seen["held"] = e.held_until
+
+    events = every(0, 100) + every(110, 250) + every(260, 400)
+    out = drive(events, cfg((WRIST, "typing", 60.0)), {
+        50.0: lambda e: e.hold("pause", None),
+        60.0: lambda e: e.hold("quiet.dnd", 300.0),
+        150.0: resume,
+    })
+    assert seen["before"] == {"pause": None, "quiet.dnd": 300.0}
+    assert seen["after"] == {"quiet.dnd": 300.0} and seen["held"] == 300.0
+    assert_deliveries(deliveries(out), [(403.0, "pause", {WRIST: 400.0})])
+
+
+def test_holding_a_name_again_replaces_it_and_timed_holds_expire() -> None:
+    # Snoozed until 1000 at 50, then again until 120 at 60: the later one
+    # replaces it. Due 60, pause 103 held to 120, first pause after: 253.
+    e = Engine(cfg((WRIST, "typing", 60.0)))
+    events = every(0, 100) + every(110, 250)
+    out = drive(events, cfg((WRIST, "typing", 60.0)), {
+        50.0: lambda e: e.hold("snooze", 1000.0),
+        60.0: lambda e: e.hold("snooze", 120.0),
+    })
+    assert_deliveries(deliveries(out), [(253.0, "pause", {WRIST: 250.0})])
+    e.feed(0.0, "key")
+    e.hold("quiet.lock", 10.0)
+    assert e.holds() == {"quiet.lock": 10.0}
+    e.advance(10.0)
+    assert e.holds() == {} and e.held_until is None  # over at its end
+    e.release("quiet.lock")  # already over: nothing to do
+
+
+def test_max_defer_does_not_break_through_a_hold() -> None:
+    # Due 60 while typing on without a pause until 600 (cap would be 240).
+    # Held until 500 by a quiet source: nothing before 500; due again at 500,
+    # cap 680; the first pause is 603 (typing ends at 600).
+    events = every(0, 600)
+    out = drive(events, cfg((WRIST, "typing", 60.0)), {10.0: lambda e: e.hold("quiet.fullscreen", 500.0)})
+    assert_deliveries(deliveries(out), [(603.0, "pause", {WRIST: 600.0})])
 
 
 # -------------------------------------------------- set_cues / reconfigure

@@ -68,6 +68,27 @@ def run_engine(events: Events, cfg: ref.RefConfig, advances: Sequence[float | No
     return normalise(out)
 
 
+def run_engine_with_holds(events: Events, cfg: ref.RefConfig, ops: Sequence[ref.Op]) -> ref.RefResult:
+    """Events in order; each hold operation at its instant, after the events
+    at or before it and after advancing to it (as the daemon's loop does)."""
+    eng = Engine(engine_config(cfg))
+    out: list[Decision] = []
+    i = 0
+    for t, name, until in sorted(ops, key=lambda op: op[0]):
+        while i < len(events) and events[i][0] <= t:
+            out += eng.feed(*events[i])
+            i += 1
+        out += eng.advance(t)
+        if until == "release":
+            eng.release(name, t)
+        else:
+            eng.hold(name, until, t)  # type: ignore[arg-type]
+    for ev in events[i:]:
+        out += eng.feed(*ev)
+    out += eng.finish()
+    return normalise(out)
+
+
 def close(a: float, b: float) -> bool:
     return a == b or abs(a - b) <= EPS
 
@@ -130,6 +151,28 @@ def traces(draw: st.DrawFn) -> Events:
         t += gap
         out.append((t, kind))
     return out
+
+
+HOLD_NAMES = ("pause", "snooze", "quiet.dnd")
+
+
+@st.composite
+def hold_ops(draw: st.DrawFn, events: Events) -> list[ref.Op]:
+    """Hold operations at instants around the trace (on the grid, so that they
+    meet pauses, caps and due instants exactly)."""
+    t0 = events[0][0] if events else 0.0
+    n = draw(st.integers(min_value=0, max_value=5))
+    ops: list[ref.Op] = []
+    for _ in range(n):
+        t = t0 + draw(st.integers(min_value=0, max_value=120)) / 2
+        name = draw(st.sampled_from(HOLD_NAMES))
+        until = draw(st.one_of(
+            st.just("release"),
+            st.none(),
+            st.integers(min_value=0, max_value=60).map(lambda k, t=t: t + k / 2),
+        ))
+        ops.append((t, name, until))
+    return sorted(ops, key=lambda op: op[0])
 
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -240,3 +283,39 @@ def test_same_instant_duplicates_and_mouse_kinds_are_interchangeable(events: Eve
     want = run_engine(events, cfg)
     assert_same(run_engine(deduped, cfg), want)
     assert_same(run_engine(as_moves, cfg), want)
+
+
+@FAST
+@given(traces(), configs(), st.data())
+def test_engine_with_named_holds_equals_reference(events: Events, cfg: ref.RefConfig, data: st.DataObject) -> None:
+    ops = data.draw(hold_ops(events))
+    assert_same(run_engine_with_holds(events, cfg, ops), ref.run(events, cfg, ops))
+
+
+@FAST
+@given(traces(), configs(), st.data())
+def test_nothing_goes_out_while_a_hold_is_in_force(events: Events, cfg: ref.RefConfig, data: st.DataObject) -> None:
+    """Neither a natural pause nor max_defer breaks through a hold."""
+    ops = data.draw(hold_ops(events))
+    res = run_engine_with_holds(events, cfg, ops)
+
+    def free_at(t: float, upto_inclusive: bool) -> bool:
+        holds: dict[str, float] = {}
+        for at, name, until in ops:
+            if at > t or (at == t and not upto_inclusive):
+                break
+            if until == "release":
+                holds.pop(name, None)
+            else:
+                holds[name] = math.inf if until is None else float(until)  # type: ignore[arg-type]
+        return all(u <= t for u in holds.values())
+
+    for d in res.deliveries:
+        # Operations at the delivery's own instant may come before or after it.
+        assert free_at(d.t, False) or free_at(d.t, True), (d, ops)
+
+
+@FAST
+@given(traces(), configs())
+def test_no_hold_operations_change_nothing(events: Events, cfg: ref.RefConfig) -> None:
+    assert_same(run_engine_with_holds(events, cfg, []), run_engine(events, cfg))

@@ -173,7 +173,7 @@ def check_config(text: str, source: str = SRC) -> config.Config | ConfigError:
             assert "\n" not in line and len(line) < 400, line
         return exc
     assert 0 < cfg.pause_min_s < cfg.break_s and cfg.max_defer_s > 0 and cfg.min_gap_s >= 0
-    assert 0 < cfg.notify_timeout_s <= 3 and cfg.input_backend in config.BACKENDS
+    assert 0 < cfg.notify_timeout_s <= 3 and cfg.input_backend in config.backends()
     assert all(s.every_min > 0 and s.trigger in ("typing", "mouse", "active") for s in cfg.cues.values())
     return cfg
 

@@ -226,9 +226,9 @@ NETWORK_MODULES = {
 }
 # Address families other than AF_UNIX a module may name, and why.
 ALLOWED_FAMILIES = {
-    # `mmctl doctor` checks that the X display DISPLAY names answers; a display
+    # `mmctl doctor` (x11check) checks that the X display DISPLAY names answers; a display
     # "host:N" is TCP by definition (Xlib would connect there too). Never the daemon.
-    "doctor.py": {"AF_INET"},
+    "adapters/inputs/x11check.py": {"AF_INET"},
 }
 NETWORK_CALLS = {"create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex", "create_server", "fromfd"}
 

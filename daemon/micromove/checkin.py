@@ -38,7 +38,7 @@ from .config import Config
 from .configedit import Edit
 from .core import catalog
 from .errors import UsageError
-from .report.dbinfo import Progress
+from .report.progress import Progress
 
 QUESTIONS: tuple[tuple[str, str, str], ...] = (
     ("tight", "--tightness", "After a full day at the desk, is there tightness that does not go away?"),

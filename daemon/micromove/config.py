@@ -17,7 +17,12 @@ from typing import Any
 from .core import catalog
 from .core.engine import CueRule, EngineConfig
 
-BACKENDS = ("auto", "x11", "xi2", "pynput", "evdev")
+
+def backends() -> tuple[str, ...]:
+    """What input.backend accepts: auto and every backend in the input registry."""
+    from .adapters.inputs.registry import names
+
+    return names()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +263,8 @@ def _parse(text: str, source: str) -> tuple[Config, dict[str, str]]:
                 if not isinstance(v, bool):
                     err(fv, fpath, f"must be true or false, not {_show(v)}")
                     continue
-            elif fpath == "input.backend" and v not in BACKENDS:
-                err(fv, fpath, f"must be one of {', '.join(BACKENDS)}, not {_show(v)}")
+            elif fpath == "input.backend" and v not in (known := backends()):
+                err(fv, fpath, f"must be one of {', '.join(known)}, not {_show(v)}")
                 continue
             values[fpath] = v
             origins[fpath] = f"{source}:{fv.start_mark.line + 1}"

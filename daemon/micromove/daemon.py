@@ -12,12 +12,18 @@ The loop is event-driven. It sleeps in `select` on a self-pipe until one of:
   due, a stretch ending, the end of a min-gap hold);
 - the batch flush, at most `flush_s` after data became unflushed;
 - a notifier result, a signal (signal.set_wakeup_fd), a backend dying;
-- a control request (control.py: status, pause, ...; run between passes on
-  this thread, without the batch wait), or the natural pause the weekly
-  check-in reminder waits for.
+- a call handed in from another thread through the inbox (inbox.py: the
+  control socket's status, pause, ...; run between passes on this thread,
+  without the batch wait), or a deadline of one of the loop's hooks (the
+  service's: the natural pause the weekly check-in reminder waits for).
 Idle with everything flushed and nothing due, it does not wake at all.
 While input streams in, passes are at most one per `batch_s`: events keep
 their own times, so batching changes no decision.
+
+Hooks (`add_hook`): what else runs on the loop's thread, each pass, after
+the session: the service (service.py) and the control socket's endpoint,
+wired in commands/run.py. The daemon knows them only by the `LoopHook`
+protocol below.
 
 Time: engine time is the boot-time clock (clock.py), which keeps running
 through a suspend, so a suspend is a gap in input like any other. A wall
@@ -35,7 +41,7 @@ import select
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from .adapters.clock import Clock, ClockWatch, SystemClock
 from .adapters.inputs import InputSource
@@ -43,9 +49,7 @@ from .adapters.inputs.tap import Tap
 from .config import Config
 from .core.session import Delivered, Session, StoreWriter
 from .errors import ConfigError, StoreError
-
-if TYPE_CHECKING:
-    from .control import Controller
+from .inbox import Inbox
 
 log = logging.getLogger("micromove")
 
@@ -79,6 +83,18 @@ class Notifier(Protocol):
 
 
 Formatter = Callable[[Delivered], tuple[str, str]]
+
+
+class LoopHook(Protocol):
+    """Something that runs on the loop's thread (the service, the control endpoint)."""
+
+    def start(self, now: float) -> None: ...
+    def on_pass(self, now: float) -> None: ...
+    def next_deadline(self) -> float | None:
+        """Engine time at which the loop should look again (None: no need)."""
+        ...
+
+    def stop(self) -> None: ...
 
 
 def default_formatter(dv: Delivered) -> tuple[str, str]:
@@ -171,13 +187,12 @@ class Daemon:
         flush_s: float = FLUSH_S,
         batch_s: float = BATCH_S,
         stale_s: float = STALE_S,
-        control_socket: Path | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
-        # control.py: the socket (when given), pause/snooze, the check-in reminder.
-        self.control_socket = control_socket
-        self.control: Controller | None = None
         self.waker = waker or Waker()
+        # Calls from other threads, run on the loop's thread between passes.
+        self.inbox = Inbox(self.waker.wake)
+        self.hooks: list[LoopHook] = []
         self.store = store
         self.source = source
         self.notifier = notifier
@@ -209,17 +224,18 @@ class Daemon:
         self._reload_requested = True
         self.waker.wake()
 
+    def add_hook(self, hook: LoopHook) -> None:
+        """Run `hook` on the loop's thread (before `start`; hooks start in order)."""
+        self.hooks.append(hook)
+
     # ----------------------------------------------------------- lifecycle
     def start(self) -> None:
-        """Start watching input (InputError if impossible) and the session."""
+        """Start watching input (InputError if impossible), the session and the hooks."""
         self.source.start(self.tap)
         self._t = max(self._t, self.clock.now())
         self.session.start(self._t)
-        if self.control_socket is not None:
-            from .control import Controller
-
-            self.control = Controller(self, self.control_socket)
-            self.control.start(self._t)
+        for hook in self.hooks:
+            hook.start(self._t)
         log.info("watching input (%s)", self.source.name)
 
     def run(self) -> int:
@@ -229,8 +245,8 @@ class Daemon:
             while self._stop_reason is None:
                 timeout = self._timeout()
                 woke = self.waker.wait(timeout)
-                control_waits = self.control is not None and self.control.waiting()
-                if woke and self.batch_s > 0 and self._stop_reason is None and not control_waits:
+                calls_wait = self.inbox.waiting()
+                if woke and self.batch_s > 0 and self._stop_reason is None and not calls_wait:
                     hold = self.batch_s - (self.clock.now() - self._last_pass)
                     if timeout is not None:
                         hold = min(hold, timeout)
@@ -253,9 +269,10 @@ class Daemon:
         if self._dirty_since is not None:
             f = self._dirty_since + self.flush_s - now
             best = f if best is None else min(best, f)
-        c = self.control.next_deadline() if self.control is not None else None
-        if c is not None:
-            best = c - now if best is None else min(best, c - now)
+        for hook in self.hooks:
+            c = hook.next_deadline()
+            if c is not None:
+                best = c - now if best is None else min(best, c - now)
         return None if best is None else max(0.0, best)
 
     # ----------------------------------------------------------- one pass
@@ -279,8 +296,9 @@ class Daemon:
             self._reload_requested = False
             self._reload(now)
         self._take_results()
-        if self.control is not None:
-            self.control.on_pass(now)
+        self.inbox.run(now)
+        for hook in self.hooks:
+            hook.on_pass(now)
         if not self.source.alive():
             log.error(
                 "input is no longer watched (%s): flushing and exiting so that the service "
@@ -397,8 +415,12 @@ class Daemon:
     def _shutdown(self, rc: int) -> int:
         if self._stop_reason:
             log.info("%s: flushing and exiting", self._stop_reason)
-        if self.control is not None:
-            self.control.stop()  # answers what is queued, removes the socket
+        for hook in self.hooks:
+            try:
+                hook.stop()  # the control endpoint removes its socket
+            except Exception as exc:  # noqa: BLE001
+                log.warning("stopping %s: %s", type(hook).__name__, exc)
+        self.inbox.close()  # what is still queued is answered: stopping
         try:
             self.source.stop()
         except Exception as exc:  # noqa: BLE001

@@ -2,11 +2,10 @@
 
 Checks, in order:
 - config: the file micromove reads is valid (or there is none: defaults);
-- input: the backend `input.backend` picks here (inputs.select, which never
-  imports pynput: that happens only when watching starts) and, for X11,
-  whether the display answers: `xdpyinfo` when installed (which also lists
-  the RECORD extension pynput needs), else an X11 connection handshake on
-  the display's socket;
+- input: the backend `input.backend` picks here (the input registry, which
+  never imports pynput: that happens only when watching starts), then that
+  backend's own check (adapters/inputs/registry.py: for X11 whether the
+  display answers, for evdev whether the devices can be read);
 - notifications: a session bus, and a notification server on it, asked who
   it is (GetServerInformation);
 - database: its folder (0700) and files (0600), the schema version and a
@@ -22,13 +21,13 @@ Statuses: ok, problem (exit 1), note (worth knowing, not a failure).
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import struct
-import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from .adapters.inputs.x11check import x_handshake
+
+__all__ = ["Check", "check_input", "run_checks", "x_handshake"]
 
 OK, PROBLEM, NOTE = "ok", "problem", "note"
 
@@ -64,119 +63,23 @@ def check_config(config_arg: str | None) -> tuple[Check, object]:
     return Check("config", OK, f"{path} is valid"), cfg
 
 
-# ------------------------------------------------------------------ display / input
-def _x_socket_address(display: str) -> tuple[int, object] | None:
-    """(family, address) of the X server for DISPLAY ([host]:N[.S]), or None if unparsable."""
-    host, sep, rest = display.rpartition(":")
-    if not sep:
-        return None
-    num = rest.split(".", 1)[0]
-    if not num.isdigit():
-        return None
-    if host in ("", "unix"):
-        return socket.AF_UNIX, f"/tmp/.X11-unix/X{num}"
-    return socket.AF_INET, (host, 6000 + int(num))
-
-
-def x_handshake(display: str, timeout: float = 3.0) -> tuple[bool, str]:
-    """Open an X11 connection (no authorization data) and read the server's answer."""
-    where = _x_socket_address(display)
-    if where is None:
-        return False, f"DISPLAY={display!r} is not a display name"
-    family, address = where
-    candidates: list[object] = [address]
-    if family == socket.AF_UNIX and os.uname().sysname == "Linux":
-        candidates.insert(0, "\0" + str(address))  # the abstract socket Xorg/Xvfb also listen on
-    last = "no answer"
-    for addr in candidates:
-        s = socket.socket(family, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(addr)  # type: ignore[arg-type]
-            s.sendall(b"l\0" + struct.pack("<HHHH", 11, 0, 0, 0) + b"\0\0")
-            head = s.recv(8)
-            if not head:
-                last = "the server closed the connection"
-                continue
-            if head[0] == 1:
-                return True, "answers"
-            reason = s.recv(max(head[1], 1)).decode("latin-1", "replace").strip() if head[0] == 0 else ""
-            return True, f"answers (it wants authorization to go further{': ' + reason if reason else ''})"
-        except OSError as exc:
-            last = exc.strerror or str(exc)
-        finally:
-            s.close()
-    return False, last
-
-
-def check_x_display(display: str) -> Check:
-    fix = "start micromove inside your graphical session, where DISPLAY names a running X server"
-    xdpyinfo = shutil.which("xdpyinfo")
-    if xdpyinfo:
-        try:
-            r = subprocess.run(
-                [xdpyinfo, "-display", display], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL
-            )
-        except subprocess.TimeoutExpired:
-            return Check("input", PROBLEM, f"X display {display} does not answer (xdpyinfo timed out)", fix)
-        if r.returncode != 0:
-            why = (r.stderr.strip().splitlines() or ["no answer"])[-1]
-            return Check("input", PROBLEM, f"X display {display} does not answer: {why}", fix)
-        words = r.stdout.split()
-        if "RECORD" not in words:
-            return Check(
-                "input", PROBLEM, f"X display {display} has no RECORD extension: pynput cannot see input there",
-                "enable the RECORD extension in the X server (Xorg: Load \"record\"), or set input.backend: evdev",
-            )  # fmt: skip
-        return Check("input", OK, f"x11 (pynput): display {display} answers, RECORD extension present")
-    ok, detail = x_handshake(display)
-    if not ok:
-        return Check("input", PROBLEM, f"X display {display} does not answer: {detail}", fix)
-    return Check("input", OK, f"x11 (pynput): display {display} {detail} (install x11-utils for a fuller check)")
-
-
+# ------------------------------------------------------------------ input
 def check_input(backend: str, env: Mapping[str, str] | None = None) -> Check:
+    """The backend `input.backend` picks here, and that backend's own check."""
     import sys
 
-    from .adapters.inputs import InputError, select
+    from .adapters.inputs import InputError
+    from .adapters.inputs.registry import choose
 
     env = os.environ if env is None else env
     try:
-        source = select(backend, env)
+        entry = choose(backend, env)
     except InputError as exc:
         text = str(exc)
         what, _, fix = text.partition("; ")
         return Check("input", PROBLEM, what, fix or "see `mmctl run --help`")
-    if sys.platform == "darwin":
-        return Check(
-            "input", NOTE, "macOS: pynput; permission cannot be checked from here",
-            "allow the program that runs mmctl in System Settings > Privacy & Security > Input Monitoring and Accessibility",
-        )  # fmt: skip
-    name = getattr(source, "name", type(source).__name__)
-    if type(source).__name__ == "XI2Source":
-        problem = source.probe()  # type: ignore[attr-defined]
-        display = env.get("DISPLAY", "")
-        if problem:
-            return Check("input", PROBLEM, f"x11 via XInput2 on display {display}: {problem}",
-                         "set input.backend: auto (it falls back to pynput), or fix the X server")  # fmt: skip
-        return Check("input", OK, f"x11 via XInput2: display {display} answers, XInput 2.0 or later present")
-    if "x11" in name or "pynput" in name or type(source).__name__ == "PynputSource":
-        if importlib_missing("pynput"):
-            return Check("input", PROBLEM, "pynput is not installed", "reinstall micromove (./install.sh or pip install .)")
-        return check_x_display(env.get("DISPLAY", ""))
-    probe = getattr(source, "probe", None)
-    problem = probe() if callable(probe) else None
-    if problem:
-        from .adapters.inputs import EVDEV_PERMISSION_HINT
-
-        return Check("input", PROBLEM, f"evdev: {problem}", EVDEV_PERMISSION_HINT)
-    return Check("input", OK, f"{name}: input devices readable")
-
-
-def importlib_missing(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is None
+    f = entry.doctor(env, sys.platform)
+    return Check("input", f.status, f.detail, f.fix)
 
 
 # ------------------------------------------------------------------ notifications
@@ -221,8 +124,9 @@ def _mode(p: Path) -> int:
 def check_database(db: Path, default: bool) -> list[Check]:
     import sqlite3
 
-    from .adapters.store import SCHEMA_VERSION, open_readonly
+    from .adapters.store import SCHEMA_VERSION
     from .errors import StoreError
+    from .report import readmodel
 
     out: list[Check] = []
     folder = db.parent
@@ -244,22 +148,18 @@ def check_database(db: Path, default: bool) -> list[Check]:
         )
     aside = "stop micromove and start it again: it moves the damaged file aside (kept, renamed .corrupt-...) and starts a new one"
     try:
-        conn = open_readonly(db)
+        conn = readmodel.open_db(db)
     except StoreError as exc:
         fix = "upgrade micromove" if "newer" in str(exc) else aside
         out.append(Check("database", PROBLEM, str(exc), fix))
         return out
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        rows = conn.execute("PRAGMA quick_check").fetchall()
+        version, rows, days = readmodel.health(conn)
         if rows != [("ok",)]:
             first = str(rows[0][0]) if rows else "no answer"
             out.append(Check("database", PROBLEM, f"{db} is damaged (quick_check: {first})", aside))
             return out
         size = sum(p.stat().st_size for p in (db, Path(f"{db}-wal")) if p.exists())
-        days = 0
-        if version:
-            days = conn.execute("SELECT count(DISTINCT minute / 1440) FROM activity").fetchone()[0]
     except sqlite3.Error as exc:
         out.append(Check("database", PROBLEM, f"{db}: {exc}", aside))
         return out

@@ -6,43 +6,12 @@ never raises. `AsyncNotifier` runs a notifier on one worker thread so the
 daemon never waits on it. `format_cue_set` turns a cue set into the title and
 body of its one notification.
 
-Why the Linux path speaks D-Bus itself instead of through notify-py
-(notify-py 0.3.43, read in site-packages/notifypy, and measured on this kind of
-machine with a private bus and the project's own test server):
-
-- notify-py runs the `notify-send` binary whenever it is on PATH. Against a
-  server that never answers, `Notify.send()` blocked 25.0 s here (notify-send
-  waits out D-Bus's default reply timeout; notify-py itself would wait up to
-  35 s, its `thread.join(timeout=35)`), on a non-daemon thread that keeps the
-  process from exiting meanwhile.
-- Without `notify-send` it uses jeepney and returns True whenever a reply of
-  ANY kind came within 2 s: measured True in 3 ms with no server on the bus
-  (the bus's own `ServiceUnknown` error) and True in 2 ms against a server
-  that replied with an error. It cannot tell a delivered cue from a lost one;
-  against a hung server it returned False after 2.0 s, but its 2 s does not
-  cover connecting and the `Hello` call, which have no time limit.
-- It logs through loguru to stderr at import time.
-
-So on Linux (and any system with a session bus address) `DBusNotifier` talks
-to org.freedesktop.Notifications on the bus named by DBUS_SESSION_BUS_ADDRESS
-with jeepney's message layer (jeepney is already notify-py's own dependency)
-over a socket whose every connect, send and receive is bounded by one
-deadline: the whole call returns within `timeout_s` whatever the bus or the
-server does. It asks the bus whether a server owns the name (GetNameOwner; a
-name that only exists as an activatable service is accepted, and the bus
-starts it within the same deadline), calls Notify, and counts only a real
-method return as delivered; a D-Bus error reply, a closed connection or no
-reply in time is a failure with the reason. The server's name comes from
-GetServerInformation, cached per bus connection name of the server. A new
-connection per notification: cue sets are minutes apart, a call costs a few
-milliseconds, and nothing stays open between cues.
-
-On macOS (and as the generic fallback) `NotifyPyNotifier` keeps notify-py,
-imported lazily with its logging silenced, run on a daemon thread joined with
-the time limit; a call that outlives it is reported as failed and its thread
-abandoned (at most `MAX_HUNG` such threads at a time: beyond that, calls fail
-at once rather than pile up). Its True is taken as given there: nothing in
-notify-py's macOS path can tell more.
+On Linux (and wherever a session bus address is set) `DBusNotifier` speaks
+to org.freedesktop.Notifications itself through jeepney, every step bounded
+by one deadline, and counts only a real method return as delivered; on
+macOS (and as the fallback) `NotifyPyNotifier` runs notify-py on a daemon
+thread joined with the time limit. Why, with the measurements behind it:
+docs/notifications.md.
 
 Privacy: a notification carries catalog text only (titles, instructions,
 doses). Nothing typed, no key identity, no position ever reaches this module.

@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import checkin
     from ..checkin import Answers
-    from ..report import dbinfo
+    from ..report import progress, readmodel
     from ._common import db_file, load_config
 
     flags = Answers(args.tightness, args.noise, args.natural, bool(args.pain))
@@ -157,14 +157,14 @@ def run(args: argparse.Namespace) -> int:
 
     def offers() -> tuple[list[Change], str | None]:
         cfg, _path = load_config(args.config)
-        conn = dbinfo.open_if_exists(db)
+        conn = readmodel.open_if_exists(db)
         try:
-            start = dbinfo.progression_start(conn) if cfg.progression_enabled else None
-            recent = dbinfo.recent_regions(conn)
+            start = readmodel.progression_start(conn) if cfg.progression_enabled else None
+            recent = readmodel.recent_regions(conn)
         finally:
             if conn is not None:
                 conn.close()
-        return checkin.propose(cfg, dbinfo.progress(cfg.progression_enabled, start), recent, args.region)
+        return checkin.propose(cfg, progress.progress(cfg.progression_enabled, start), recent, args.region)
 
     chosen: Change | None = None
     if args.change:  # everything checked before anything is stored

@@ -1,6 +1,6 @@
 """`mmctl status | pause | resume | snooze | done`: talk to the running daemon.
 
-They speak the control protocol (micromove/control.py) over the daemon's
+They speak the control protocol (micromove/control/, docs/control-protocol.md) over the daemon's
 Unix socket in $XDG_RUNTIME_DIR/micromove/. Standard library only: nothing
 heavy is imported.
 
@@ -60,7 +60,7 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def _message(args: argparse.Namespace) -> dict[str, Any]:
-    from .. import control
+    from ..control import protocol as control
 
     cmd = args.command
     msg: dict[str, Any] = {"cmd": cmd}
@@ -77,7 +77,7 @@ def _message(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import control
+    from ..control import client as control
 
     msg = _message(args)  # bad arguments: exit 2 before anything is sent
     as_json = getattr(args, "json", False)
@@ -112,12 +112,9 @@ def run(args: argparse.Namespace) -> int:
 
 # ====================================================================== for people
 def _clock(wall: float | None, now: float | None = None) -> str:
-    if wall is None:
-        return "?"
-    lt = time.localtime(wall)
-    if now is not None and time.localtime(now)[:3] != lt[:3]:
-        return time.strftime("%Y-%m-%d %H:%M", lt)
-    return time.strftime("%H:%M:%S", lt)
+    from ..timefmt import clock
+
+    return clock(wall, now)
 
 
 def _title(cue: str) -> str:
@@ -128,7 +125,7 @@ def _title(cue: str) -> str:
 
 
 def _hold_line(h: dict[str, Any] | None, now: float) -> str:
-    from ..control import format_duration
+    from ..timefmt import format_duration
 
     if h is None:
         return ""
@@ -138,8 +135,25 @@ def _hold_line(h: dict[str, Any] | None, now: float) -> str:
     return f"{word} until {_clock(h['until'], now)} ({format_duration(h['until'] - now)} more)"
 
 
+def _named_hold(h: dict[str, Any], now: float) -> str:
+    """'pause (until `mmctl resume`)', 'quiet.lock (until it ends)', 'snooze (until 14:05:00)'."""
+    if h["until"] is not None:
+        return f"{h['name']} (until {_clock(h['until'], now)})"
+    return f"{h['name']} (until `mmctl resume`)" if h["name"] == "pause" else f"{h['name']} (until it ends)"
+
+
+def _held_until_released(holds: list[dict[str, Any]]) -> str:
+    """Why a due cue has no time to go out: the indefinite holds in force."""
+    names = [h["name"] for h in holds if h["until"] is None]
+    if not names or "pause" in names:
+        return "held back until `mmctl resume`" + (
+            f" and the end of {', '.join(n for n in names if n != 'pause')}" if len(names) > 1 else ""
+        )
+    return f"held back until the end of {', '.join(names)}"
+
+
 def _show_status(r: dict[str, Any], as_json: bool) -> str:
-    from ..control import format_duration
+    from ..timefmt import format_duration
 
     if as_json:
         return json.dumps(r, sort_keys=True) + "\n"
@@ -152,6 +166,9 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     hold = _hold_line(r.get("hold"), now)
     if hold:
         lines.append(f"  {hold}")
+    holds = r.get("holds") or []
+    if holds:
+        lines.append("  holds:     " + ", ".join(_named_hold(h, now) for h in holds))
     names = {"typing": "typing", "mouse": "mouse", "active": "presence"}
     for trig, label in names.items():
         s = r["stretches"].get(trig)
@@ -167,7 +184,7 @@ def _show_status(r: dict[str, Any], as_json: bool) -> str:
     if due:
         for d in due:
             if d["not_before"] is None:
-                when = "held back until `mmctl resume`"
+                when = _held_until_released(holds)
             else:
                 after = "" if d["not_before"] <= now else f" after {_clock(d['not_before'], now)}"
                 when = f"at the next natural pause{after}, at the latest {_clock(d['at_latest'], now)}"

@@ -29,19 +29,19 @@ def configure(p: argparse.ArgumentParser, name: str) -> None:
 def collect(args: argparse.Namespace, today: date | None = None) -> dict[str, Any]:
     from ..core import catalog
     from ..errors import UsageError
-    from ..report import dbinfo
+    from ..report import progress, readmodel
 
     cfg, cfg_path = load_config(args.config)
     path = db_file(args.db)
     if args.db and not path.exists():
         raise UsageError(f"no database at {path}")
-    conn = dbinfo.open_if_exists(path)
+    conn = readmodel.open_if_exists(path)
     try:
-        start = dbinfo.progression_start(conn) if cfg.progression_enabled else None
+        start = readmodel.progression_start(conn) if cfg.progression_enabled else None
     finally:
         if conn is not None:
             conn.close()
-    prog = dbinfo.progress(cfg.progression_enabled, start, today)
+    prog = progress.progress(cfg.progression_enabled, start, today)
     cues = []
     for m in catalog.MOVEMENTS:
         s = cfg.cues[m.id]

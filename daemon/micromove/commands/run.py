@@ -48,10 +48,41 @@ def _thread_excepthook(log: Any) -> Any:
     return hook
 
 
+def wire(daemon: Any, store: Any, notifier: Any, socket_path: Any, quality: str | None = None) -> Any:
+    """The one wiring point of the service: it gets its ports (the session
+    with its engine, the store, the notifier, the clock) and runs as one of
+    the loop's hooks; the control socket's endpoint (when `socket_path` is
+    given) hands it the requests through the daemon's inbox."""
+    from ..control.server import ControlEndpoint
+    from ..report import readmodel
+    from ..service import DaemonInfo, Service
+
+    db = getattr(store, "path", None)
+    service = Service(
+        daemon.session,
+        store,
+        notifier,
+        daemon.clock,
+        wake=daemon.waker.wake,
+        info=DaemonInfo(
+            backend=getattr(daemon.source, "name", "?"),
+            quality=quality,
+            db=db,
+            socket=socket_path,
+            in_flight=daemon.in_flight,
+        ),
+        last_checkin=(lambda: readmodel.last_checkin_time(db)) if db is not None else (lambda: None),
+    )
+    daemon.add_hook(service)
+    if socket_path is not None:
+        daemon.add_hook(ControlEndpoint(socket_path, service, daemon.inbox, today=readmodel.today_figures))
+    return service
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import __version__, logsetup, paths
     from ..adapters.inputs import InputError
-    from ..adapters.inputs import select as select_input
+    from ..adapters.inputs.registry import choose
     from ..daemon import AlreadyRunning, Daemon, Waker, acquire_lock, release_lock
     from ..errors import StoreError, UsageError
 
@@ -70,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         log.info("config: %s", cfg.source)
         log.info("database: %s", db)
         try:
-            source = select_input(cfg.input_backend)
+            backend = choose(cfg.input_backend)
+            source = backend.create(os.environ, sys.platform)
         except InputError as exc:
             log.error("cannot watch input: %s", exc)
             return 1
@@ -88,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
             notifier=notifier,
             waker=waker,
             reload=lambda: _load(args),
-            control_socket=paths.socket_path(),
         )
+        wire(daemon, store, notifier, paths.socket_path(), quality=backend.quality)
         signal.set_wakeup_fd(waker.w, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop("SIGTERM"))
         signal.signal(signal.SIGINT, lambda *_: daemon.request_stop("SIGINT"))

@@ -10,7 +10,9 @@ both:
   socket). `done()` marks the last cue set, or for each named cue the latest
   cue set that held it. Cue sets the daemon knows were not shown (the
   notifier failed, or the machine was asleep) are skipped. A cue already
-  marked done is reported as such, never written twice. The memory covers the
+  marked done is reported as such, never written twice. `done_set()` marks
+  every cue of one cue set by its delivery id (a notification's own button).
+  The memory covers the
   last `RECENT` cue sets since the daemon started.
 - **likely**: inferred from input. After a cue set goes out at `t`, an input
   gap that begins within `LIKELY_WINDOW_S` of it and lasts at least
@@ -148,6 +150,14 @@ class Confirmations:
                 return s
         return None
 
+    def done_set(self, delivery_id: int, t: float) -> list[tuple[CueSet, str, bool]]:
+        """Mark every cue of the cue set `delivery_id` done at `t` (a button on
+        that very notification). NothingToMark if it is unknown or was not shown."""
+        s = next((s for s in self.recent if s.delivery_id == delivery_id), None)
+        if s is None or s.failed:
+            raise NothingToMark(f"cue set {delivery_id} is not one shown since micromove started")
+        return self._mark([(s, c) for c in s.cues], t)
+
     def done(self, cues: Iterable[str] | None, t: float) -> list[tuple[CueSet, str, bool]]:
         """Mark cues done at `t`; [(set, cue, already_done)]. NothingToMark if no set fits.
 
@@ -167,6 +177,9 @@ class Confirmations:
                 if found is None:
                     raise NothingToMark(f"{c} has not been cued since micromove started")
                 plan.append((found, c))
+        return self._mark(plan, t)
+
+    def _mark(self, plan: list[tuple[CueSet, str]], t: float) -> list[tuple[CueSet, str, bool]]:
         out = []
         for s, c in plan:
             already = c in s.done

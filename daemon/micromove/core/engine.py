@@ -34,8 +34,18 @@ natural pause begins exactly at a cap, the set's reason is "pause".
 **Cue sets and the gap.** Two deliveries are never closer than `min_gap_s`.
 A cue that would have gone out inside that gap is held back: it counts as
 becoming due when the gap ends, so it goes out at the first natural pause
-beginning at or after that moment, or `max_defer_s` after it. `hold(until)`
-uses the same rule for snoozing and pausing.
+beginning at or after that moment, or `max_defer_s` after it.
+
+**Holds.** `hold(name, until)` holds delivery back by name ("pause",
+"snooze", "quiet.lock", ...; None: until released); holding a name again
+replaces it, `release(name)` lifts it. The engine only sees their
+combination: while any indefinite hold is in force nothing goes out, else
+nothing before the latest timed hold ends. A hold uses the gap's rule: what
+falls due meanwhile is held, not dropped (unless its stretch ends), and goes
+out at the first natural pause beginning at or after the combined end, or
+`max_defer_s` after it; `max_defer_s` never breaks through a hold. When a
+change (a release, or a name held again for less) brings the combined end
+earlier, what was held counts as due from that moment.
 
 **Order at one instant.** Input at an instant comes before everything the
 engine would do at that instant (input exactly at a pause instant means
@@ -192,7 +202,8 @@ class Engine:
     _by_trigger: dict[str, list[_CueState]] = field(default_factory=dict)
     _last_input: float = -INF
     _last_delivery: float = -INF
-    _hold_until: float = -INF
+    _holds: dict[str, float] = field(default_factory=dict)  # name -> until (INF: until released)
+    _hold_until: float = -INF  # the combined end of _holds
     _now: float = -INF
     # A lower bound of the next deadline other than a natural pause. The
     # pause deadline is tracked exactly instead: _last_input + pause_min_s,
@@ -272,18 +283,44 @@ class Engine:
                 st.cap_at = st.due_at + config.max_defer_s
         self.set_cues(config.cues, t)
 
-    def hold(self, until: float) -> None:
-        """No delivery before `until` (snooze; INF pauses until `release`)."""
-        self._hold_until = max(self._hold_until, until)
-        self._next_lb = -INF
+    def hold(self, name: str, until: float | None, t: float | None = None) -> None:
+        """Hold delivery back by `name` until `until` (None: until released).
 
-    def release(self, t: float) -> None:
-        """End a hold at `t`: what it held back counts as due from `t`."""
-        self._hold_until = -INF
-        for st in self._cues.values():
-            if st.due_at is not None and st.due_at > t:
-                st.due_at = t
-                st.cap_at = t + self.config.max_defer_s
+        Holding a name again replaces it. `t` is the moment of the change
+        (default: the latest time the engine was given).
+        """
+        at = self._now if t is None else t
+        before = self._in_force(at)
+        self._holds[name] = INF if until is None else float(until)
+        self._settle(before, at)
+
+    def release(self, name: str, t: float | None = None) -> None:
+        """Lift the hold `name` (no-op if there is none) at `t` (default: now)."""
+        if name not in self._holds:
+            return
+        at = self._now if t is None else t
+        before = self._in_force(at)
+        del self._holds[name]
+        self._settle(before, at)
+
+    def holds(self) -> dict[str, float | None]:
+        """The holds in force: name -> until (None: until released)."""
+        now = self._now
+        return {n: (None if u == INF else u) for n, u in self._holds.items() if u > now}
+
+    def _in_force(self, at: float) -> float:
+        return max((u for u in self._holds.values() if u > at), default=-INF)
+
+    def _settle(self, before: float, at: float) -> None:
+        self._holds = {n: u for n, u in self._holds.items() if u > at}
+        after = max(self._holds.values(), default=-INF)
+        self._hold_until = after
+        if after < before:
+            # The combined hold ends earlier: what it held counts as due from `at`.
+            for st in self._cues.values():
+                if st.due_at is not None and st.due_at > at:
+                    st.due_at = at
+                    st.cap_at = at + self.config.max_defer_s
         self._next_lb = -INF
 
     # --------------------------------------------------------------- queries
@@ -303,7 +340,9 @@ class Engine:
 
     @property
     def held_until(self) -> float | None:
-        return None if self._hold_until == -INF else self._hold_until
+        """The combined end of the holds in force (INF: until released), or None."""
+        end = self._in_force(self._now)
+        return None if end == -INF else end
 
     def pending(self) -> list[Pending]:
         """The cues that are due now, with when they became due and their cap."""

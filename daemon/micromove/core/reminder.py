@@ -120,7 +120,7 @@ class CheckinReminder:
             return None
 
     # The notifier calls this on its own thread; the daemon hands it to
-    # `result` on the main thread (see control.Controller).
+    # `result` on the main thread (see service.Service).
     def _on_result(self, ok: bool, error: str | None = None) -> None:
         self.pending_result = (bool(ok), error)
         if self.on_result_hook is not None:

@@ -16,13 +16,16 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
 
-from ..config import Config
+from ..timefmt import local_date, next_local_midnight
 from . import progression
 from .confirm import Confirmations
 from .engine import TRIGGERS, Decision, Delivery, Dropped, Engine, Stretch, StretchEnded
+
+if TYPE_CHECKING:
+    from ..config import Config  # a config comes in; the core never reads one
 
 log = logging.getLogger("micromove")
 
@@ -58,16 +61,6 @@ class Delivered:
     delivery: Delivery
     wall: float
     delivery_id: int | None
-
-
-def local_date(wall: float) -> date:
-    return datetime.fromtimestamp(wall).date()
-
-
-def next_local_midnight(wall: float) -> float:
-    """UTC epoch seconds of the next local midnight after `wall` (DST-aware)."""
-    d = local_date(wall) + timedelta(days=1)
-    return datetime(d.year, d.month, d.day).timestamp()
 
 
 class Session:

@@ -34,6 +34,10 @@ import math
 import sqlite3
 from datetime import date, datetime, timedelta
 
+from ..timefmt import format_duration, local_date, local_midnight
+from .readmodel import cue_outcomes, has_schema
+from .readmodel import has_table as _has_table
+
 TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -64,15 +68,6 @@ HOUR_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if not f.startswith("long
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
 _TIME = {"typing": "typing_s", "mouse": "mouse_s", "active": "active_s"}
 _CHUNK = 900  # buckets per query (3 parameters each: well under SQLite's limit)
-
-
-def local_midnight(d: date) -> float:
-    """UTC epoch seconds of local midnight starting `d` (system zone, DST-aware)."""
-    return datetime(d.year, d.month, d.day).timestamp()
-
-
-def local_date(t: float) -> date:
-    return datetime.fromtimestamp(t).date()
 
 
 def empty_bucket() -> dict[str, Any]:
@@ -146,14 +141,6 @@ def data_span(conn: sqlite3.Connection) -> tuple[float, float] | None:
     if not lows:
         return None
     return float(min(lows)), float(max(highs))
-
-
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
-
-def has_schema(conn: sqlite3.Connection) -> bool:
-    return bool(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 # -------------------------------------------------------------- aggregation
@@ -327,28 +314,11 @@ def _cues_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[
     # each with whether it was confirmed done / likely done; bucketed here.
     import bisect
 
-    # (A plain join plus a set lookup: half the time of joining the
-    # confirmations in SQL. All of them: there is at most one per cue shown.)
-    done_set: set[tuple[int, str]] = set()
-    likely_set: set[tuple[int, str]] = set()
-    for did, cid, kind in conn.execute(
-        "SELECT delivery_id, cue_id, kind FROM confirmations WHERE delivery_id IS NOT NULL"
-    ):
-        (done_set if kind == "done" else likely_set).add((did, cid))
-    for t, delivered, did, cue_id in conn.execute(
-        "SELECT v.t, v.delivered, c.delivery_id, c.cue_id"
-        " FROM deliveries v JOIN delivery_cues c ON c.delivery_id = v.id WHERE v.t >= ? AND v.t < ?",
-        (edges[0], edges[-1]),
-    ):
-        ok = delivered == 1
-        key = (did, cue_id)
-        done = key in done_set
-        likely = key in likely_set
+    for t, ok, cue_id, done, likely in cue_outcomes(conn, edges[0], edges[-1]):
         o = out[bisect.bisect_right(edges, t) - 1]
         if not ok:
             o["cues_undelivered"] += 1
             continue
-        likely = likely and not done
         o["cues"] += 1
         o["cues_done"] += done
         o["cues_likely_done"] += likely
@@ -463,11 +433,7 @@ _SPARK = "▁▂▃▄▅▆▇█"
 
 
 def fmt_duration(s: float) -> str:
-    s = int(round(s))
-    if s < 60:
-        return f"{s}s"
-    h, m = divmod(s // 60, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m"
+    return format_duration(s, compact=True)
 
 
 def _num(n: float) -> str:

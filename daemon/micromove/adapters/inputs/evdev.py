@@ -30,7 +30,7 @@ import threading
 from typing import Any
 
 from ...logsetup import describe_exception
-from . import EVDEV_PERMISSION_HINT, InputError
+from .base import EVDEV_PERMISSION_HINT, InputError
 from .tap import RelativeJitterFilter, Tap
 
 log = logging.getLogger("micromove")

@@ -31,7 +31,7 @@ import time
 from typing import Any
 
 from ...logsetup import describe_exception
-from . import InputError
+from .base import InputError
 from .tap import JitterFilter, Tap
 
 log = logging.getLogger("micromove")

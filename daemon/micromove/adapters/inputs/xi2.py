@@ -1,9 +1,9 @@
 """X11 input from XInput2 raw events, read off the X connection in batches.
 
-The X server is asked once (through python-xlib, imported only in `probe`
-and `start`) for XI_RawKeyPress, XI_RawButtonPress and XI_RawMotion on the
-root window for all master devices: what every keyboard and pointer does,
-whichever window has the focus. From then on python-xlib is not used: one
+The X server is asked once (over this module's own connection, xconn.py:
+no python-xlib) for XI_RawKeyPress, XI_RawButtonPress and XI_RawMotion on
+the root window for all master devices: what every keyboard and pointer
+does, whichever window has the focus. From then on no request is made: one
 reader thread waits for the connection's socket, lets a burst gather for
 `batch_s`, reads everything there is, and walks the 32-byte event headers
 (a generic event is 32 + 4 * length bytes). It decodes only:
@@ -40,7 +40,7 @@ import time
 from typing import Any
 
 from ...logsetup import describe_exception
-from . import InputError
+from .base import InputError
 from .tap import Tap
 
 GENERIC_EVENT = 35
@@ -86,28 +86,22 @@ class TimeMap:
         return off
 
 
-def _x_error(exc: BaseException) -> str:
-    text = describe_exception(exc)
-    return f"cannot open the X display ({text}); check that DISPLAY names a running X server you may use"
-
-
 def _open(display: str | None) -> Any:
+    from .xconn import XError, connect
+
     try:
-        from Xlib import display as xdisplay
-    except ImportError:
-        raise InputError("the xi2 backend needs python-xlib (pip install python-xlib)") from None
-    try:
-        return xdisplay.Display(display)
-    except Exception as exc:  # noqa: BLE001 - Xlib's errors have no common base worth naming
-        raise InputError(_x_error(exc)) from None
+        return connect(display if display is not None else os.environ.get("DISPLAY", ""))
+    except XError as exc:
+        raise InputError(
+            f"cannot open the X display ({exc}); check that DISPLAY names a running X server you may use"
+        ) from None
 
 
-def _xi2_version(d: Any) -> tuple[int, int] | None:
-    """The XInput version the server offers (None: no XInput extension)."""
-    if not d.has_extension("XInputExtension"):
-        return None
-    r = d.xinput_query_version()  # announcing 2.0 before any XI2 request is required
-    return int(r.major_version), int(r.minor_version)
+def _xi2(conn: Any) -> tuple[int, int] | None:
+    """(XInput opcode, version as major * 100 + minor), or None without XInput."""
+    from .xconn import xi_version
+
+    return xi_version(conn)
 
 
 class XI2Source:
@@ -135,45 +129,40 @@ class XI2Source:
         except InputError as exc:
             return str(exc)
         try:
-            version = _xi2_version(d)
+            found = _xi2(d)
         except Exception as exc:  # noqa: BLE001
             return f"cannot ask the X server for XInput: {describe_exception(exc)}"
         finally:
-            with contextlib.suppress(Exception):
-                d.close()
-        if version is None:
+            d.close()
+        if found is None:
             return "the X server has no XInput extension"
-        if version < (2, 0):
-            return f"the X server offers XInput {version[0]}.{version[1]}, not 2.0 or later"
+        if found[1] < 200:
+            return f"the X server offers XInput {found[1] // 100}.{found[1] % 100}, not 2.0 or later"
         return None
 
     # ------------------------------------------------------------ lifecycle
     def start(self, tap: Tap) -> None:
         self._tap = tap
+        from .xconn import xi_select_raw
+
         d = _open(self.display)
         try:
-            from Xlib.ext import xinput
-
-            version = _xi2_version(d)
-            if version is None or version < (2, 0):
+            found = _xi2(d)
+            if found is None or found[1] < 200:
                 raise InputError(
                     "the X server does not offer XInput 2.0 or later; set input.backend: pynput "
                     "(or auto) to watch input through the RECORD extension instead"
                 )
-            mask = xinput.RawKeyPressMask | xinput.RawButtonPressMask | xinput.RawMotionMask
-            d.screen().root.xinput_select_events([(xinput.AllMasterDevices, mask)])
-            d.sync()
+            xi_select_raw(d, found[0], (RAW_KEY_PRESS, RAW_BUTTON_PRESS, RAW_MOTION))
         except InputError:
-            with contextlib.suppress(Exception):
-                d.close()
+            d.close()
             raise
         except Exception as exc:  # noqa: BLE001
-            with contextlib.suppress(Exception):
-                d.close()
+            d.close()
             raise InputError(f"cannot select XInput2 raw events: {describe_exception(exc)}") from None
-        # From here on only raw reads of the socket: no requests, no decoding by Xlib.
+        # From here on only raw reads of the socket (and one round trip at stop).
         self._d = d
-        self._sock = d.display.socket
+        self._sock = d.sock
         self._sock.setblocking(False)
         self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._read_loop, name="micromove-xi2", daemon=True)
@@ -271,7 +260,7 @@ class XI2Source:
         return self._failure or "the XInput2 reader ended"
 
 
-_ORDER = sys.byteorder  # python-xlib speaks the machine's byte order
+_ORDER = sys.byteorder  # the connection speaks the machine's byte order (xconn.py)
 _KIND_OF_TYPE = {RAW_KEY_PRESS: "key", RAW_BUTTON_PRESS: "click", RAW_MOTION: "move"}
 
 
