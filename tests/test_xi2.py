@@ -131,6 +131,13 @@ def test_runs_of_one_kind_are_coalesced_with_exact_counts() -> None:
     events, _r, tap = drained(moves, 10.0)
     assert sum(n for *_x, n in events) == 100 == tap.totals["move"]
     assert 4 <= len(events) <= 6  # one tap entry per 0.2 s, not per report
+    # Each entry is reported at its latest event and spans less than 0.2 s, as
+    # when events are stamped one by one: the first is at most 0.2 s after the
+    # first report, and none is more than 0.2 s (and one report) after the one before.
+    times = [t for t, *_ in events]
+    first = times[0] - (times[-1] - 0.99)  # the first report's mapped time is the last's - 0.99 s
+    assert 0 <= first < 0.2
+    assert all(0 < b - a <= 0.21 + 1e-9 for a, b in zip(times, times[1:], strict=False)), times
 
 
 # ------------------------------------------------------------------ for real, on Xvfb

@@ -26,8 +26,10 @@ releases and pointer warps (a program moving the pointer) are not input.
 
 Reading every `batch_s` (0.2 s) instead of at each event is what makes this
 cheap: a burst costs one wake-up. An event reaches the engine at most that
-late, with its own time; the engine's decisions (a natural pause is 3 s
-without input) are that much less prompt at worst.
+late, with its own time (the daemon moves a time its loop has already passed
+up to that moment, so by at most as much); the engine's decisions (a natural
+pause is 3 s without input) are that much less prompt at worst, and `mmctl
+status` that much behind.
 
 Supervision: when the X server closes the connection (it went away, or
 killed this client) or the reader fails, the thread records why and pokes
@@ -274,7 +276,8 @@ def decode(buf: bytes, tap: Tap, tmap: TimeMap, coalesce_s: float) -> tuple[byte
     how many replies (to our one request at stop) went by.
 
     Runs of one kind closer than `coalesce_s` (from the run's first) go to the
-    tap as one call carrying their number and the latest one's time.
+    tap as one call carrying their number and first and latest times (the tap
+    reports a run at its latest, as it does for events stamped one by one).
     """
     frombytes = int.from_bytes
     order = _ORDER
@@ -314,7 +317,7 @@ def decode(buf: bytes, tap: Tap, tmap: TimeMap, coalesce_s: float) -> tuple[byte
     times = [unwrap(ms) for ms, _k in found]
     read_t = tap.now()
     off = tmap.anchor(read_t, max(times))
-    add_at = tap.add_at
+    add_run = tap.add_run
     run_kind = ""
     run_first = run_last = 0.0
     run_n = 0
@@ -327,8 +330,8 @@ def decode(buf: bytes, tap: Tap, tmap: TimeMap, coalesce_s: float) -> tuple[byte
             run_n += 1
             continue
         if run_n:
-            add_at(run_last, run_kind, 0.0, run_n)
+            add_run(run_first, run_last, run_kind, run_n)
         run_kind, run_first, run_last, run_n = kind, t, t, 1
     if run_n:
-        add_at(run_last, run_kind, 0.0, run_n)
+        add_run(run_first, run_last, run_kind, run_n)
     return rest, replies
