@@ -242,3 +242,37 @@ def test_mmctl_run_picks_xinput2_by_default_and_counts_exactly(xvfb: str, tmp_pa
         assert daemon.stop() == 0, daemon.stderr
     assert "input backend: x11 via XInput2 (input.backend: auto)" in daemon.stderr
     assert counts(db_path(tmp_path)) == {"keys": 50, "clicks": 3, "scrolls": 6, "moves": 40}
+
+
+@pytest.mark.desktop
+def test_an_x_server_that_wants_a_cookie_gets_the_one_in_xauthority(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import secrets
+
+    cookie = secrets.token_bytes(16)
+    auth = tmp_path / "Xauthority"
+
+    def entry(family: int, number: bytes) -> bytes:
+        fields = [b"", number, b"MIT-MAGIC-COOKIE-1", cookie]
+        return struct.pack(">H", family) + b"".join(struct.pack(">H", len(f)) + f for f in fields)
+
+    auth.write_bytes(entry(0xFFFF, b""))  # FamilyWild, any display: what Xvfb -auth reads too
+    os.chmod(auth, 0o600)
+    monkeypatch.setenv("XAUTHORITY", str(auth))  # for the harness's own check that Xvfb answers
+    with Xvfb(extra=("-auth", str(auth))) as display:
+        monkeypatch.setenv("XAUTHORITY", str(tmp_path / "none"))
+        refused = XI2Source(display).probe() or ""
+        assert "refused the connection" in refused, refused
+        monkeypatch.setenv("XAUTHORITY", str(auth))
+        assert XI2Source(display).probe() is None
+        tap = Tap(time.monotonic)
+        src = XI2Source(display)
+        src.start(tap)
+        try:
+            subprocess.run(["xdotool", "key", "a", "b"], env={**os.environ, "DISPLAY": display, "XAUTHORITY": str(auth)},
+                           check=True, timeout=30)  # fmt: skip
+            assert wait_totals(tap, {"key": 2, "move": 0, "click": 0, "scroll": 0})["key"] == 2
+        finally:
+            src.stop()
