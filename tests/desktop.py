@@ -92,8 +92,11 @@ def _xdpyinfo_ok(display: str) -> bool:
 class Xvfb:
     """A virtual X server on a free display. Use as a context manager or start()/stop()."""
 
-    def __init__(self, width: int = 1920, height: int = 1080, depth: int = 24) -> None:
+    def __init__(
+        self, width: int = 1920, height: int = 1080, depth: int = 24, extra: tuple[str, ...] = ()
+    ) -> None:
         self.screen = f"{width}x{height}x{depth}"
+        self.extra = extra  # more Xvfb arguments, e.g. ("-extension", "XInputExtension")
         self.proc: subprocess.Popen[bytes] | None = None
         self.display = ""
 
@@ -108,7 +111,7 @@ class Xvfb:
                 continue
             display = f":{n}"
             proc = subprocess.Popen(
-                [xvfb, display, "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset"],
+                [xvfb, display, "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset", *self.extra],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,

@@ -98,7 +98,7 @@ def test_every_error_at_once_with_lines() -> None:
         ("- 1\n", "c.yaml:1: must be a mapping of keys to values"),
         ("pause:\n  min_s: 1\n  min_s: 2\n", "c.yaml:3: pause.min_s: given twice"),
         ("progression:\n  enabled: 1\n", "c.yaml:2: progression.enabled: must be true or false, not 1"),
-        ("input:\n  backend: wayland\n", 'c.yaml:2: input.backend: must be one of auto, x11, evdev, wayland-idle, gnome, not "wayland"'),
+        ("input:\n  backend: wayland\n", 'c.yaml:2: input.backend: must be one of auto, x11, xi2, pynput, evdev, wayland-idle, gnome, not "wayland"'),
         ("cues:\n  hands.wrist_pulse:\n    often: 1\n", "c.yaml:3: cues.hands.wrist_pulse.often: unknown key"),
         ("activity:\n  break_s: 2\n", "c.yaml:2: pause.min_s: must be below activity.break_s (3 is not below 2)"),
         ("pause: {min_s: 1\n", "c.yaml:2: not valid YAML: expected ',' or '}', but got '<stream end>'"),

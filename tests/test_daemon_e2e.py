@@ -221,9 +221,10 @@ def type_for(display: str, seconds: float, chunk: int = 200, delay_ms: int = 40)
             return n, t0, time.time()
 
 
-def mouse_for(display: str, seconds: float, clicks_every: int = 10) -> tuple[int, float, float]:
-    """Move the pointer (40 px steps, every 50 ms) and click button 1 every
-    `clicks_every` moves, without a pause, for at least `seconds`; (clicks, start, end)."""
+def mouse_for(display: str, seconds: float, clicks_every: int = 10) -> tuple[int, int, float, float]:
+    """Move the pointer (40 px steps through the XTEST pointer, every 50 ms: input,
+    not a warp) and click button 1 every `clicks_every` moves, without a pause,
+    for at least `seconds`; (clicks, moves, start, end)."""
     t0 = time.time()
     clicks = 0
     i = 0
@@ -231,12 +232,13 @@ def mouse_for(display: str, seconds: float, clicks_every: int = 10) -> tuple[int
         args: list[str | int] = []
         for _ in range(20):
             i += 1
-            args += ["mousemove", 200 + (i % 30) * 40, 300 + (i % 2) * 40, "sleep", "0.05"]
+            step = 40 if i % 2 else -40
+            args += ["mousemove_relative", "--", step, step, "sleep", "0.05"]
             if i % clicks_every == 0:
                 args += ["click", 1]
                 clicks += 1
         xdotool(display, *args)
-    return clicks, t0, time.time()
+    return clicks, i, t0, time.time()
 
 
 def last_stretch_end(home: Path, kind: str) -> float:
@@ -292,7 +294,7 @@ def test_a_mouse_stretch_gets_grip_modulation(
     server = server_factory("ok")
     env = desktop_env(xvfb_module, server.bus, home)
     run = start_run(runs, home, env, config_text("hands.wrist_pulse", "hands.grip_modulation"))
-    clicks, t_start, t_moved = mouse_for(xvfb_module, 4.0)
+    clicks, moves, t_start, t_moved = mouse_for(xvfb_module, 4.0)
     recs = server.wait_records(1, timeout=20)
     run.wait_log("cue set delivered")
     assert run.stop() == 0, run.log
@@ -307,7 +309,9 @@ def test_a_mouse_stretch_gets_grip_modulation(
     assert t == pytest.approx(last_event + PAUSE_S, abs=1e-3)
     totals = stats(env)["totals"]
     assert (totals["keys"], totals["clicks"], totals["scrolls"]) == (0, clicks, 0)
-    assert totals["moves"] > 0 and totals["distance_px"] >= 40 * totals["moves"] * 0.9
+    # XInput2 (the default): one move per motion report, and no distance (docs/schema.md).
+    assert run.log.count("input backend: x11 via XInput2") == 1, run.log
+    assert (totals["moves"], totals["distance_px"]) == (moves, 0), totals
     assert query(home, "SELECT count(*) FROM stretches WHERE kind = 'typing'") == [(0,)]
     print(f"mouse: {clicks} clicks, {totals['moves']} moves; last event -> notification {recs[0]['t'] - last_event:.3f} s")
 
@@ -324,13 +328,14 @@ def test_counts_are_exact_and_sigterm_right_after_input_loses_nothing(
     scroll(xvfb_module, 5, delay_ms=10)
     scroll(xvfb_module, -4, delay_ms=10)
     type_text(xvfb_module, text_of(17), 10)
+    xdotool(xvfb_module, *[a for i in range(30) for a in ("mousemove_relative", "--", 4 - 8 * (i % 2), 0)])
     rc = run.stop()  # at once: nothing was flushed yet (flushes are up to 10 s apart)
     assert rc == 0, run.log
     assert "SIGTERM: flushing and exiting" in run.log
     assert "Traceback" not in run.log
     totals = stats(env)["totals"]
-    assert (totals["keys"], totals["clicks"], totals["scrolls"]) == (140, 7, 9), totals
-    assert query(home, "SELECT sum(keys), sum(clicks), sum(scrolls) FROM activity") == [(140, 7, 9)]
+    assert (totals["keys"], totals["clicks"], totals["scrolls"], totals["moves"]) == (140, 7, 9, 30), totals
+    assert query(home, "SELECT sum(keys), sum(clicks), sum(scrolls), sum(moves) FROM activity") == [(140, 7, 9, 30)]
     assert server.records() == []
     print("counts after SIGTERM:", {k: totals[k] for k in ("keys", "clicks", "scrolls")})
 
@@ -423,12 +428,13 @@ def test_a_hung_notification_server_does_not_stall_counting(
 
 
 # ------------------------------------------------------------------ losing the display
-def test_when_the_display_goes_away_it_says_why_and_exits_nonzero(home: Path, runs: list[Run]) -> None:
+@pytest.mark.parametrize("backend", ["xi2", "pynput"])
+def test_when_the_display_goes_away_it_says_why_and_exits_nonzero(backend: str, home: Path, runs: list[Run]) -> None:
     x = Xvfb()
     display = x.start()
     try:
         env = desktop_env(display, None, home)
-        run = start_run(runs, home, env, config_text())
+        run = start_run(runs, home, env, config_text(extra=f"input: {{backend: {backend}}}\n"))
         type_text(display, text_of(25), 10)
         # Nothing outside shows when RECORD has handed the keys over (it takes
         # about 0.1 ms); give it a moment before pulling the display away.
@@ -438,7 +444,10 @@ def test_when_the_display_goes_away_it_says_why_and_exits_nonzero(home: Path, ru
     rc = run.wait(60)
     assert rc == 1, run.log
     line = run.wait_log("input is no longer watched", timeout=1)
-    assert "Display connection closed" in line or "ConnectionClosedError" in line, line
+    if backend == "xi2":
+        assert "the X server closed the connection" in line, line
+    else:
+        assert "Display connection closed" in line or "ConnectionClosedError" in line, line
     assert "restarts micromove" in line
     assert "Traceback" not in run.log
     assert query(home, "SELECT sum(keys) FROM activity") == [(25,)]

@@ -85,7 +85,8 @@ class Typist:
             args: list[str | int] = []
             for _ in range(50):
                 i += 1
-                args += ["mousemove", 100 + (i * 7) % 1500, 100 + (i * 13) % 800]
+                step = 7 if i % 2 else -7
+                args += ["mousemove_relative", "--", step, step]  # input, not a warp
             xdotool(self.display, *args)
 
     def stop_typing(self) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from _faults import LiveDaemon, counts, db_path
+from _faults import LiveDaemon, counts, db_path, write_config
 from _mmctl import mmctl_command
 from desktop import (  # noqa: F401
     _display_taken,
@@ -110,6 +110,7 @@ def test_a_display_without_an_x_server_is_a_clear_exit_1(display: str, tmp_path:
 
 
 def test_an_x_server_without_record_is_a_clear_exit_1_not_a_hang(tmp_path: Path) -> None:
+    write_config(tmp_path, "input: {backend: pynput}\n")
     with xvfb_with("-extension", "RECORD") as display:
         env = desktop_env(display, None, tmp_path)
         assert_clean_error(run_once(env, timeout=30), "cannot watch input", "RECORD")
@@ -134,6 +135,7 @@ def record_clients(display: str, pid: int) -> list[int]:
 def test_a_listener_whose_x_connection_is_killed_makes_the_daemon_exit_1_after_writing(
     which: int, xvfb: str, tmp_path: Path
 ) -> None:
+    write_config(tmp_path, "input: {backend: pynput}\n")
     env = desktop_env(xvfb, None, tmp_path)
     with LiveDaemon(env) as daemon:
         daemon.started()

@@ -14,10 +14,11 @@ from micromove.adapters.inputs.base import Finding
 
 
 def test_the_built_in_backends() -> None:
-    assert registry.names() == ("auto", "x11", "evdev", "wayland-idle", "gnome")
+    assert registry.names() == ("auto", "x11", "xi2", "pynput", "evdev", "wayland-idle", "gnome")
     assert registry.REGISTRY["x11"].quality == "counts" and registry.REGISTRY["evdev"].quality == "counts"
+    assert registry.REGISTRY["xi2"].quality == "counts"
     assert registry.REGISTRY["wayland-idle"].quality == registry.REGISTRY["gnome"].quality == "presence"
-    assert [b.name for b in registry.candidates("x11")] == ["x11"]
+    assert [b.name for b in registry.candidates("x11")] == ["xi2", "x11"]  # XInput2 first, pynput the fallback
     # Wayland: evdev first (it keeps the counts), then the compositor's idle interfaces.
     assert [b.name for b in registry.candidates("wayland")] == ["evdev", "wayland-idle", "gnome"]
     assert registry.session_of({"DISPLAY": ":0"}, "linux") == "x11"
@@ -80,10 +81,10 @@ def test_a_registered_backend_is_a_config_value_an_auto_choice_and_a_doctor_chec
 def test_an_unknown_backend_is_refused_with_the_registry_s_names() -> None:
     with pytest.raises(InputError) as exc:
         registry.select("nope", env={}, platform="linux")
-    assert str(exc.value) == "input.backend: unknown backend 'nope' (auto, x11, evdev, wayland-idle or gnome)"
+    assert str(exc.value) == "input.backend: unknown backend 'nope' (auto, x11, xi2, pynput, evdev, wayland-idle or gnome)"
     with pytest.raises(Exception) as err:
         config_mod.from_text("input:\n  backend: nope\n", "t.yaml")
-    assert "must be one of auto, x11, evdev, wayland-idle, gnome, not" in str(err.value.errors[0])  # type: ignore[attr-defined]
+    assert "must be one of auto, x11, xi2, pynput, evdev, wayland-idle, gnome, not" in str(err.value.errors[0])  # type: ignore[attr-defined]
 
 
 def test_doctor_takes_its_input_check_from_the_entry(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,6 +43,7 @@ from desktop import (  # noqa: F401
     notify_server_fixture,
     session_bus_fixture,
     type_text,
+    xdotool,
     xvfb_fixture,
 )
 from micromove.daemon import FLUSH_S
@@ -133,8 +134,9 @@ def audit_dir(tmp_path: Path) -> Path:
 
 @pytest.mark.desktop
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["xi2", "pynput"])
 def test_nothing_written_anywhere_holds_typed_text_or_pointer_positions(
-    desktop: Desktop, audit_dir: Path, tmp_path: Path
+    backend: str, desktop: Desktop, audit_dir: Path, tmp_path: Path
 ) -> None:
     secret = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(24))
     home = desktop.home
@@ -142,7 +144,8 @@ def test_nothing_written_anywhere_holds_typed_text_or_pointer_positions(
         home,
         short_config_text(
             {"hands.wrist_pulse": (0.01, "typing"), "hands.grip_modulation": (0.01, "mouse")}
-        ),
+        )
+        + f"input: {{backend: {backend}}}\n",
     )
     audit_log = tmp_path / "sockets.jsonl"
     env = dict(desktop.env)
@@ -152,10 +155,12 @@ def test_nothing_written_anywhere_holds_typed_text_or_pointer_positions(
     outputs: dict[str, bytes] = {}
     with LiveDaemon(env, "-v") as daemon:
         daemon.started()
+        assert f"input backend: x11 via {'XInput2' if backend == 'xi2' else 'pynput'}" in daemon.stderr
         type_text(desktop.display, secret, delay_ms=40)  # ~1 s of typing: the wrist pulse is due
         key(desktop.display, *NAMED_KEYS)
         for x, y in PLACES:
-            move(desktop.display, x, y)
+            move(desktop.display, x, y)  # a warp there, then real pointer input around it
+            xdotool(desktop.display, "mousemove_relative", "--", 4, 0, "mousemove_relative", "--", -4, 0)
             click(desktop.display, 1)
             time.sleep(0.15)
         daemon.wait_for("cue set delivered", timeout=15)
@@ -179,6 +184,7 @@ def test_nothing_written_anywhere_holds_typed_text_or_pointer_positions(
         assert daemon.stop() == 0, daemon.stderr
     assert json.loads(outputs["stats --json"])["totals"]["keys"] == n_keys
     assert json.loads(outputs["stats --json"])["totals"]["clicks"] == len(PLACES)
+    assert json.loads(outputs["stats --json"])["totals"]["moves"] >= 2 * len(PLACES)
     records = desktop.server.records()
     assert records, "no cue set reached the notification server"
     outputs["daemon stdout"] = daemon.stdout_bytes

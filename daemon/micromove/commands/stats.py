@@ -104,12 +104,13 @@ def _emit(rep: dict[str, Any], args: argparse.Namespace) -> None:
         return
     import csv
 
-    from ..report.stats import FIELDS
+    from ..report.stats import fields
 
     key = {"day": "date", "week": "week", "hour": "hour"}[args.by]
     listed = next(k for k in rep if k != "totals")
     w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow([key, *FIELDS])
+    cols = fields(args.by)
+    w.writerow([key, *cols])
     for row in rep[listed]:
-        w.writerow([row[key], *(row[f] for f in FIELDS)])
+        w.writerow([row[key], *(row[f] for f in cols)])
 

@@ -8,6 +8,12 @@ index, one query per kind of figure for all buckets at once: the buckets
 computed here with the system time zone (TZ honoured), so a 23- or 25-hour
 DST day is exactly as long as it was on the wall clock.
 
+Where the figures come from (schema 5, adapters/rollups.py): a day or week
+from the writer's day rows (report/days.py, one row per day); any other
+bucket (hours, a day of another zone) from range sums over the quarter-hour
+tables; a database before schema 5 (or a zone whose hours are not whole
+quarter hours) from the raw rows, as described here. All three agree:
+
 - Counts (keys, clicks, scrolls, moves, distance) are summed from the
   per-minute rows whose minute begins inside a bucket.
 - Stretch time (active_s, typing_s, mouse_s) is the summed length, first to
@@ -19,8 +25,8 @@ DST day is exactly as long as it was on the wall clock.
   them `presence`; they are the only rows with no counts) has its counts
   `None` ("not recorded"), while its stretch time is real. Totals are None
   only when no bucket recorded counts.
-- The longest stretch of a bucket is the longest that began in it, with its
-  whole length.
+- The longest stretch of a day or week is the longest that began in it, with
+  its whole length. Hour rows leave it out (see HOUR_FIELDS).
 - Cues are counted one by one (a set of three counts three) in the bucket of
   their delivery: `cues` those shown (delivered = 1), `cues_undelivered` those
   that failed or never got an answer, `cues_done` delivered cues confirmed
@@ -37,6 +43,7 @@ import sqlite3
 from datetime import date, datetime, timedelta
 
 from ..timefmt import format_duration, local_date, local_midnight
+from .days import REGION_KEYS as _REGION_KEYS
 from .readmodel import cue_outcomes, has_schema
 from .readmodel import has_table as _has_table
 
@@ -65,8 +72,9 @@ FIELDS: tuple[str, ...] = (
     "cues_dismissed",
     "cues_undelivered",
 )
-# Per region, each delivered cue counts once: done, else likely, else dismissed, else ignored.
-_REGION_KEYS = ("cues", "done", "likely", "dismissed", "ignored")
+# Hour rows leave the longest stretches out: a stretch is longer than an hour
+# as often as not, and its length belongs to no one hour (issue 11).
+HOUR_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if not f.startswith("longest_"))
 _LONGEST = {"typing": "longest_typing_stretch_s", "mouse": "longest_mouse_stretch_s", "active": "longest_active_stretch_s"}
 _TIME = {"typing": "typing_s", "mouse": "mouse_s", "active": "active_s"}
 # Counts a presence-only source cannot record: None in such a bucket.
@@ -148,15 +156,16 @@ def data_span(conn: sqlite3.Connection) -> tuple[float, float] | None:
 
 
 # -------------------------------------------------------------- aggregation
-def _chunks(edges: Sequence[float]) -> Iterator[tuple[int, str, list[float]]]:
-    """(offset, VALUES sql, params) for the buckets [edges[i], edges[i+1])."""
-    n = len(edges) - 1
-    for off in range(0, n, _CHUNK):
-        m = min(_CHUNK, n - off)
+def _chunks(edges: Sequence[float], only: Sequence[int] | None = None) -> Iterator[tuple[int, str, list[float]]]:
+    """(offset, VALUES sql, params) for the buckets [edges[i], edges[i+1])
+    (those numbered in `only`, when given)."""
+    todo = range(len(edges) - 1) if only is None else only
+    for off in range(0, len(todo), _CHUNK):
+        part = todo[off : off + _CHUNK]
         params: list[float] = []
-        for i in range(off, off + m):
+        for i in part:
             params += (i, edges[i], edges[i + 1])
-        values = ",".join(["(?,?,?)"] * m)
+        values = ",".join(["(?,?,?)"] * len(part))
         yield off, f"WITH b(i, lo, hi) AS (VALUES {values}) ", params
 
 
@@ -166,11 +175,21 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
     out = [empty_bucket() for _ in range(n)]
     if n <= 0:
         return out
+    # Schema 5: whole local days of the writer's zone (and weeks of them)
+    # from one row per day and figure; the rest from the quarter hours.
+    todo: list[int] | None = None
+    if _has_table(conn, "day_sums"):
+        from .days import from_days
+
+        todo = from_days(conn, edges, out)
+        if not todo:
+            return _sorted_regions(out)
     # A minute belongs to the bucket its first second falls in. Where every
     # edge is a UTC quarter hour (every real time zone's midnights and hours
     # are) and the database keeps quarter sums (schema 2), read those: a
     # fifteenth of the rows.
-    if all(e % 900 == 0 for e in edges) and _has_table(conn, "activity_quarter"):
+    quarters = all(e % 900 == 0 for e in edges)
+    if quarters and _has_table(conn, "activity_quarter"):
         table, unit, col, edges_in = "activity_quarter", 900, "quarter", edges
         minutes_sql = "sum(a.minutes)"
     else:
@@ -178,7 +197,7 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
         minutes_sql = "count(*)"
     unit_edges = [float(math.ceil(e / unit)) for e in edges_in]
     # One correlated range sum per bucket: no GROUP BY sort over the rows.
-    for _off, head, params in _chunks(unit_edges):
+    for _off, head, params in _chunks(unit_edges, todo):
         for i, packed in conn.execute(
             head + f"SELECT b.i, (SELECT {minutes_sql} || ' ' || sum(a.keys) || ' ' || sum(a.clicks) || ' ' ||"
             " sum(a.scrolls) || ' ' || sum(a.moves) || ' ' || sum(a.distance_px)"
@@ -203,6 +222,82 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
             o["moves"] = int(moves)
             o["distance_px"] = float(px)
 
+    if quarters and _has_table(conn, "cue_quarter"):  # schema 5: rollups of stretches and cues
+        _from_quarters(conn, edges, out, todo)
+    else:
+        raw = out if todo is None else [empty_bucket() for _ in range(n)]
+        _stretches_from_rows(conn, edges, raw)
+        _cues_from_rows(conn, edges, raw)
+        if raw is not out:
+            for i in todo or ():
+                for f in (*_TIME.values(), *_LONGEST.values(), "cues", "cues_done", "cues_likely_done",
+                          "cues_dismissed", "cues_undelivered", "regions"):  # fmt: skip
+                    out[i][f] = raw[i][f]
+    return _sorted_regions(out)
+
+
+def _sorted_regions(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for o in out:
+        o["regions"] = dict(sorted(o["regions"].items()))
+    return out
+
+
+def _regions_in(conn: sqlite3.Connection) -> list[str]:
+    """The regions cue_quarter has rows for: one index seek each."""
+    names: list[str] = []
+    row = conn.execute("SELECT min(region) FROM cue_quarter").fetchone()
+    while row is not None and row[0] is not None:
+        names.append(row[0])
+        row = conn.execute("SELECT min(region) FROM cue_quarter WHERE region > ?", (row[0],)).fetchone()
+    return names
+
+
+def _from_quarters(
+    conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]], only: Sequence[int] | None = None
+) -> None:
+    """Stretch time, longest stretches and cue figures per bucket from
+    stretch_quarter and cue_quarter: for each bucket, one primary-key range
+    sum per stretch kind and per region (no sorting, no row in Python)."""
+    regions = _regions_in(conn)
+    kinds = tuple(_TIME)
+    cols = [
+        "(SELECT sum(s.seconds) || ' ' || max(s.longest) FROM stretch_quarter s"
+        f" WHERE s.kind = '{k}' AND s.quarter >= b.lo AND s.quarter < b.hi)"
+        for k in kinds
+    ] + [
+        "(SELECT sum(c.cues) || ' ' || sum(c.done) || ' ' || sum(c.likely) || ' ' || sum(c.dismissed)"
+        " || ' ' || sum(c.undelivered)"
+        " FROM cue_quarter c WHERE c.region = ? AND c.quarter >= b.lo AND c.quarter < b.hi)"
+    ] * len(regions)
+    nk = len(kinds)
+    for _off, head, params in _chunks([e / 900 for e in edges], only):
+        for row in conn.execute(head + f"SELECT b.i, {', '.join(cols)} FROM b", [*params, *regions]):
+            o = out[row[0]]
+            for j in range(nk):
+                packed = row[1 + j]
+                if packed is not None:
+                    seconds, longest = packed.split(" ")
+                    o[_TIME[kinds[j]]] += float(seconds)
+                    o[_LONGEST[kinds[j]]] = max(o[_LONGEST[kinds[j]]], float(longest))
+            for j, name in enumerate(regions):
+                packed = row[1 + nk + j]
+                if packed is None:
+                    continue
+                cues, done, likely, dismissed, undelivered = map(int, packed.split(" "))
+                o["cues_undelivered"] += undelivered
+                if cues:
+                    o["cues"] += cues
+                    o["cues_done"] += done
+                    o["cues_likely_done"] += likely
+                    o["cues_dismissed"] += dismissed
+                    o["regions"][name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
+                                          "ignored": cues - done - likely - dismissed}  # fmt: skip
+
+
+def _stretches_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
+    """Stretch time and longest stretches per bucket from the stretches themselves
+    (a database before schema 5, or buckets that are not whole quarter hours)."""
+    n = len(edges) - 1
     spill: list[tuple[int, str, float]] = []
     for _off, head, params in _chunks(edges):
         for i, kind, part, longest in conn.execute(
@@ -231,6 +326,10 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
             out[j][_TIME[kind]] += min(end, edges[j + 1]) - edges[j]
             j += 1
 
+
+
+def _cues_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
+    """Cue figures per bucket and region from the deliveries, cue by cue."""
     # Cues: one pass over the delivered cues in the range, in time order,
     # each with whether it was confirmed done / likely done; bucketed here.
     import bisect
@@ -253,9 +352,6 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
         r["likely"] += likely
         r["dismissed"] += dismissed
         r["ignored"] += not (done or likely or dismissed)
-    for o in out:
-        o["regions"] = dict(sorted(o["regions"].items()))
-    return out
 
 
 def _has_data(b: dict[str, Any]) -> bool:
@@ -335,7 +431,17 @@ def report(
             for label, b in zip(labels, aggregate(conn, edges), strict=True):
                 if _has_data(b):
                     buckets.append({key: label, **_tidy(b)})
-    return {listed: buckets, "totals": totals(buckets)}
+    total = totals(buckets)
+    if by == "hour":
+        for b in buckets:
+            for f in _LONGEST.values():
+                del b[f]
+    return {listed: buckets, "totals": total}
+
+
+def fields(by: str = "day") -> tuple[str, ...]:
+    """The scalar fields of one row of a report by `by`, in output order."""
+    return HOUR_FIELDS if by == "hour" else FIELDS
 
 
 def report_empty(by: str = "day") -> dict[str, Any]:
@@ -364,30 +470,28 @@ def _num(n: float | None) -> str:
     return NOT_RECORDED if n is None else f"{int(n):,}"
 
 
-def _table(rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
-    head = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely", "dismissed")
+def _table(rows: list[tuple[str, dict[str, Any] | None]], longest: bool = True) -> list[str]:
+    head: tuple[str, ...] = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely", "dismissed")
+    if not longest:
+        head = head[:7] + head[9:]
     body: list[tuple[str, ...]] = []
     for label, b in rows:
         if b is None:
             body.append((label, "-", *([""] * (len(head) - 2))))
             continue
-        body.append(
-            (
-                label,
-                fmt_duration(b["active_s"]),
-                fmt_duration(b["typing_s"]),
-                fmt_duration(b["mouse_s"]),
-                _num(b["keys"]),
-                _num(b["clicks"]),
-                _num(b["scrolls"]),
-                fmt_duration(b["longest_typing_stretch_s"]),
-                fmt_duration(b["longest_mouse_stretch_s"]),
-                _num(b["cues"]),
-                _num(b["cues_done"]),
-                _num(b["cues_likely_done"]),
-                _num(b["cues_dismissed"]),
-            )
-        )
+        cells = [
+            label,
+            fmt_duration(b["active_s"]),
+            fmt_duration(b["typing_s"]),
+            fmt_duration(b["mouse_s"]),
+            _num(b["keys"]),
+            _num(b["clicks"]),
+            _num(b["scrolls"]),
+        ]
+        if longest:
+            cells += [fmt_duration(b["longest_typing_stretch_s"]), fmt_duration(b["longest_mouse_stretch_s"])]
+        cells += [_num(b["cues"]), _num(b["cues_done"]), _num(b["cues_likely_done"]), _num(b["cues_dismissed"])]
+        body.append(tuple(cells))
     widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
     lines = []
     for r in (head, *body):
@@ -517,7 +621,7 @@ def render_human(
         listed = rep[key + "s"]
         if not listed:
             return out[0] + "\nnothing recorded in that range\n"
-        table = _table([(r[key], r) for r in listed] + [("total", rep["totals"])])
+        table = _table([(r[key], r) for r in listed] + [("total", rep["totals"])], longest=by != "hour")
         if any(r["keys"] is None for r in listed):
             table.append(PRESENCE_NOTE)
         return "\n".join([*out, "", *table, "", _regions_line(rep["totals"]["regions"])]) + "\n"

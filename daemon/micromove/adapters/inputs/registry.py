@@ -19,7 +19,8 @@ config validation, `auto` and doctor follow from the table.
 
 `auto`: on macOS pynput's own backend; in a Wayland session the Wayland
 candidates (evdev: X11 input sees nothing from native Wayland windows); in
-an X11 session (DISPLAY set, not Wayland) the X11 candidates; with no
+an X11 session (DISPLAY set, not Wayland) the X11 candidates: xi2 (XInput2
+raw events) when the X server offers XInput 2.0, else x11 (pynput); with no
 display at all the console candidates. None usable: an InputError that says
 what to do (we never pretend to watch).
 
@@ -192,6 +193,55 @@ register(Backend(
     create=_x11_create,
     doctor=_x11_doctor,
 ))  # fmt: skip
+
+
+# ------------------------------------------------------------------ xi2 (XInput2 raw events)
+def _xi2_requires(env: Env, platform: str) -> str | None:
+    if not platform.startswith("linux"):
+        return "input.backend xi2 works on Linux (X11) only; use auto or pynput here"
+    return _x11_requires(env, platform)
+
+
+def _xi2_probe(env: Env, platform: str) -> tuple[bool, str]:
+    why = _xi2_requires(env, platform)
+    if why is not None:
+        return False, why
+    from .xi2 import XI2Source
+
+    problem = XI2Source(env["DISPLAY"]).probe()
+    return problem is None, problem or ""
+
+
+def _xi2_create(env: Env, platform: str) -> InputSource:
+    from .xi2 import XI2Source
+
+    return XI2Source(env.get("DISPLAY"))
+
+
+def _xi2_doctor(env: Env, platform: str) -> Finding:
+    display = env.get("DISPLAY", "")
+    usable, why = _xi2_probe(env, platform)
+    if not usable:
+        return Finding(
+            PROBLEM, f"x11 via XInput2 on display {display}: {why}",
+            "set input.backend: auto (it falls back to pynput when XInput2 cannot be used), or fix the X server",
+        )  # fmt: skip
+    return Finding(OK, f"x11 via XInput2: display {display} answers, XInput 2.0 or later present")
+
+
+register(Backend(
+    name="xi2",
+    summary="X11 through XInput2 raw events, read off the X connection in batches (the default on X11)",
+    quality="counts",
+    sessions=("x11",),
+    rank=10,  # before pynput: a fraction of its cost
+    requires=_xi2_requires,
+    probe=_xi2_probe,
+    create=_xi2_create,
+    doctor=_xi2_doctor,
+))  # fmt: skip
+# `pynput` names the x11 backend too, for a config that wants to say which library.
+register(dataclasses.replace(REGISTRY["x11"], name="pynput", summary="the same as x11: X11 through pynput", sessions=()))
 
 
 # ------------------------------------------------------------------ evdev

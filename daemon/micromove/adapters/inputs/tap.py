@@ -45,10 +45,19 @@ class Tap:
     # -------------------------------------------------- callbacks' side
     def add(self, kind: str, px: float = 0.0, n: int = 1) -> None:
         """`n` events of `kind` now (`px`: their summed distance). Never raises."""
+        self.add_at(None, kind, px, n)
+
+    def add_at(self, t: float | None, kind: str, px: float = 0.0, n: int = 1) -> None:
+        """`n` events of `kind`, the latest at engine time `t` (None: now), as `add`.
+
+        For backends that know when an event happened (the X server's own time
+        in XInput2 events) and hand events over in batches. Never raises.
+        """
         try:
             wake = False
             with self._lock:
-                t = self._now()
+                if t is None:
+                    t = self._now()
                 pending = self._pending
                 if pending:
                     last = pending[-1]
@@ -65,6 +74,29 @@ class Tap:
             if wake:
                 self._wake()
         except Exception:  # noqa: BLE001 - a callback must never raise
+            self.errors += 1
+
+    def add_run(self, t_first: float, t_last: float, kind: str, n: int) -> None:
+        """`n` events of `kind` from engine time `t_first` to `t_last`, already
+        coalesced by the caller (a backend that reads events in batches, with
+        their own times): joined to the latest pending event when the joint
+        run still fits in `coalesce_s`, as `add` would have. Never raises."""
+        try:
+            wake = False
+            with self._lock:
+                pending = self._pending
+                last = pending[-1] if pending else None
+                if last is not None and last[2] == kind and t_last - last[0] < self.coalesce_s:  # type: ignore[operator]
+                    if t_last > last[1]:  # type: ignore[operator]
+                        last[1] = t_last
+                    last[4] += n  # type: ignore[operator]
+                else:
+                    pending.append([t_first, t_last, kind, 0.0, n])
+                    wake = last is None
+                self.totals[kind] += n
+            if wake:
+                self._wake()
+        except Exception:  # noqa: BLE001 - a reader must never die of this
             self.errors += 1
 
     def key(self) -> None:

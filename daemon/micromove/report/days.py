@@ -1,0 +1,109 @@
+"""Report buckets from `day_sums` (schema 5): one row per local day of the writer.
+
+Standard library only (`mmctl stats` starts fast). A bucket (a day, or a
+week of days) is filled from the day rows inside it; one that a day row
+straddles (an hour; a day of another time zone than the writer's) is left
+for the quarter-hour tables (stats.aggregate), so the figures are exact in
+any zone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+_DAY_SQL = (
+    "SELECT start, end, minutes, keys, clicks, scrolls, moves, distance_px, typing_s, mouse_s, active_s,"
+    " longest_typing, longest_mouse, longest_active, cues, done, likely, dismissed, undelivered, regions"
+    " FROM day_sums WHERE start >= ? AND start < ?"
+)
+
+
+def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> list[int]:
+    """Fill the buckets that are whole days of day_sums (or runs of
+    them); return the numbers of the others: those a day row straddles."""
+    import bisect
+
+    n = len(edges) - 1
+    lo_all, hi_all = edges[0], edges[-1]
+    acc: dict[int, dict[str, Any]] = {}
+    bad: set[int] = set()
+    # A local day is at most 26 hours long: rows from 2 days before can reach in.
+    for (start, end, minutes, keys, clicks, scrolls, moves, px, typing, mouse, active, l_typing, l_mouse,
+         l_active, cues, done, likely, dismissed, undelivered, regions) in conn.execute(
+        _DAY_SQL, (lo_all - 2 * 86400, hi_all)
+    ):  # fmt: skip
+        if end <= lo_all:
+            continue
+        i = bisect.bisect_right(edges, start) - 1
+        if i < 0 or end > edges[i + 1]:  # straddles an edge: those buckets come from the quarters
+            j = max(i, 0)
+            while j < n and edges[j] < end:
+                bad.add(j)
+                j += 1
+            continue
+        o = acc.get(i)
+        if o is None:  # the common case: one day row per bucket
+            acc[i] = {
+                "active_s": active, "typing_s": typing, "mouse_s": mouse, "keys": keys, "clicks": clicks,
+                "scrolls": scrolls, "moves": moves, "distance_px": px, "active_minutes": minutes,
+                "longest_typing_stretch_s": l_typing, "longest_mouse_stretch_s": l_mouse,
+                "longest_active_stretch_s": l_active, "cues": cues, "cues_done": done,
+                "cues_likely_done": likely, "cues_dismissed": dismissed, "cues_undelivered": undelivered,
+                "regions": _regions(regions),
+            }  # fmt: skip
+            continue
+        o["active_minutes"] += minutes
+        o["keys"] += keys
+        o["clicks"] += clicks
+        o["scrolls"] += scrolls
+        o["moves"] += moves
+        o["distance_px"] += px
+        o["typing_s"] += typing
+        o["mouse_s"] += mouse
+        o["active_s"] += active
+        o["longest_typing_stretch_s"] = max(o["longest_typing_stretch_s"], l_typing)
+        o["longest_mouse_stretch_s"] = max(o["longest_mouse_stretch_s"], l_mouse)
+        o["longest_active_stretch_s"] = max(o["longest_active_stretch_s"], l_active)
+        o["cues"] += cues
+        o["cues_done"] += done
+        o["cues_likely_done"] += likely
+        o["cues_dismissed"] += dismissed
+        o["cues_undelivered"] += undelivered
+        for name, r in _regions(regions).items():  # a week of days
+            have = o["regions"].get(name)
+            if have is None:
+                o["regions"][name] = r
+            else:
+                for k in REGION_KEYS:
+                    have[k] += r[k]
+    for i, o in acc.items():
+        if i not in bad:
+            if o["active_minutes"] and not (o["keys"] or o["clicks"] or o["scrolls"] or o["moves"]):
+                # Only presence-only minutes have no count at all: not recorded.
+                for f in ("keys", "clicks", "scrolls", "moves", "distance_px"):
+                    o[f] = None
+            out[i] = o
+    return sorted(bad)
+
+
+# Per region, each delivered cue counts once: done, else likely, else dismissed, else ignored.
+REGION_KEYS = ("cues", "done", "likely", "dismissed", "ignored")
+
+
+def _regions(text: str) -> dict[str, dict[str, int]]:
+    """A day row's regions JSON, with `dismissed` and the derived `ignored`."""
+    if text == "{}":
+        return {}
+    from json import loads
+
+    out = {}
+    for name, r in loads(text).items():
+        cues, done, likely, dismissed = r["cues"], r["done"], r["likely"], r.get("dismissed", 0)
+        out[name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
+                     "ignored": cues - done - likely - dismissed}  # fmt: skip
+    return out
