@@ -54,7 +54,7 @@ def stretch_reference(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[f
     return {k: (round(seconds.get(k, 0.0), 6), round(longest.get(k, 0.0), 6)) for k in keys}
 
 
-def cue_reference(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[int, int, int, int]]:
+def cue_reference(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[int, int, int, int, int]]:
     confirmed = {
         (did, cid, kind) for did, cid, kind in conn.execute("SELECT delivery_id, cue_id, kind FROM confirmations")
     }
@@ -62,15 +62,17 @@ def cue_reference(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[int, 
     for did, t, delivered, cid in conn.execute(
         "SELECT d.id, d.t, d.delivered, c.cue_id FROM deliveries d JOIN delivery_cues c ON c.delivery_id = d.id"
     ):
-        row = out.setdefault((math.floor(t / 900), cid.split(".")[0]), [0, 0, 0, 0])
+        row = out.setdefault((math.floor(t / 900), cid.split(".")[0]), [0, 0, 0, 0, 0])
         done = (did, cid, "done") in confirmed
+        likely = (did, cid, "likely") in confirmed and not done
         if delivered == 1:
             row[0] += 1
             row[1] += done
-            row[2] += (did, cid, "likely") in confirmed and not done
+            row[2] += likely
+            row[3] += (did, cid, "dismissed") in confirmed and not done and not likely
         else:
-            row[3] += 1
-    return {k: (a, b, c, d) for k, (a, b, c, d) in out.items() if any((a, b, c, d))}
+            row[4] += 1
+    return {k: (a, b, c, d, e) for k, (a, b, c, d, e) in out.items() if any((a, b, c, d, e))}
 
 
 def stretch_table(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[float, float]]:
@@ -81,11 +83,13 @@ def stretch_table(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[float
     }
 
 
-def cue_table(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[int, int, int, int]]:
+def cue_table(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[int, int, int, int, int]]:
     return {
-        (q, r): (a, b, c, d)
-        for q, r, a, b, c, d in conn.execute("SELECT quarter, region, cues, done, likely, undelivered FROM cue_quarter")
-        if any((a, b, c, d))
+        (q, r): (a, b, c, d, e)
+        for q, r, a, b, c, d, e in conn.execute(
+            "SELECT quarter, region, cues, done, likely, dismissed, undelivered FROM cue_quarter"
+        )
+        if any((a, b, c, d, e))
     }
 
 
@@ -121,8 +125,10 @@ def day_reference(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[
         for i, v in enumerate(figures):
             r[i] += v
         if figures[0]:
-            rs = regions.setdefault(local_day(q * 900), {}).setdefault(region, {"cues": 0, "done": 0, "likely": 0})
-            for k, v in zip(("cues", "done", "likely"), figures, strict=False):
+            rs = regions.setdefault(local_day(q * 900), {}).setdefault(
+                region, {"cues": 0, "done": 0, "likely": 0, "dismissed": 0}
+            )
+            for k, v in zip(("cues", "done", "likely", "dismissed"), figures, strict=False):
                 rs[k] += v
     got: dict[Any, Any] = {k: tuple(round(v, 6) for v in r) for k, r in out.items() if any(round(v, 6) for v in r)}
     got.update({(*day, "regions"): rs for day, rs in regions.items() if rs})
@@ -140,8 +146,10 @@ def day_table(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[floa
         for j, kind in enumerate(("typing", "mouse", "active")):
             out[(lo, hi, kind)] = (v[6 + 2 * j], v[7 + 2 * j], 0, 0, 0, 0)
     regions = {}
-    for lo, hi, *v, text in conn.execute("SELECT start, end, cues, done, likely, undelivered, regions FROM day_sums"):
-        out[(lo, hi, "cues")] = (*v, 0, 0)
+    for lo, hi, *v, text in conn.execute(
+        "SELECT start, end, cues, done, likely, dismissed, undelivered, regions FROM day_sums"
+    ):
+        out[(lo, hi, "cues")] = (*v, 0)
         if json.loads(text):
             regions[(lo, hi, "regions")] = json.loads(text)
     got: dict[Any, Any] = {k: tuple(round(x, 6) for x in r) for k, r in out.items() if any(round(x, 6) for x in r)}
@@ -154,11 +162,11 @@ def nonzero(ref: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def downgrade_to_v2(db: Path) -> None:
-    """What a version-2 micromove would have written: the same rows, no rollups."""
+    """What a micromove before rollups (schema 4) would have written: the same rows, no rollups."""
     conn = sqlite3.connect(db)
     conn.executescript(
         "DROP TABLE stretch_quarter; DROP TABLE cue_quarter; DROP TABLE day_sums;"
-        " PRAGMA user_version = 2;"
+        " PRAGMA user_version = 4;"
     )
     conn.close()
 
@@ -168,7 +176,7 @@ def rebuilt_by_migration(db: Path, tmp: Path) -> sqlite3.Connection:
     shutil.copy(db, copy)
     downgrade_to_v2(copy)
     conn = sqlite3.connect(copy)
-    conn.executescript(store_mod.MIGRATIONS[2])
+    conn.executescript(store_mod.MIGRATIONS[4])
     return conn
 
 
@@ -210,7 +218,7 @@ ops = st.lists(
         st.tuples(st.just("delivery"), times, st.lists(st.sampled_from(CUES), min_size=1, max_size=4, unique=True),
                   st.sampled_from((True, False, None))),
         st.tuples(st.just("outcome"), st.integers(0, 30), st.booleans()),
-        st.tuples(st.just("confirm"), st.integers(0, 30), st.integers(0, 4), st.sampled_from(("done", "likely")),
+        st.tuples(st.just("confirm"), st.integers(0, 30), st.integers(0, 4), st.sampled_from(("done", "likely", "dismissed")),
                   st.booleans()),
         st.tuples(st.just("flush")),
     ),
@@ -325,14 +333,14 @@ def test_a_version_2_database_is_migrated_and_reports_the_same(cue_db: Path, tmp
     shutil.copy(cue_db, v2)
     downgrade_to_v2(v2)
     ro = store_mod.open_readonly(v2)  # a reader never migrates: it reads the raw rows
-    assert ro.execute("PRAGMA user_version").fetchone() == (2,)
+    assert ro.execute("PRAGMA user_version").fetchone() == (4,)
     assert_same_reports(reports(ro, ZONES), want)
     ro.close()
 
     with local_time_zone("Europe/Berlin"):
         Store.open(v2).close()  # the daemon migrates, in its zone
     conn = sqlite3.connect(v2)
-    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (3,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (5,)
     assert (stretch_table(conn), cue_table(conn), day_table(conn)) == written
     conn.close()
     ro = store_mod.open_readonly(v2)
