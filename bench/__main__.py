@@ -156,7 +156,8 @@ def rows(figs: dict[str, Any]) -> list[Row]:
             exact = f.get("exact", True)
             out.append(_row(
                 f"3 CPU per {unit} ({n})", _s(f["daemon"][key]) + ("" if exact else " (counts NOT exact)"),
-                f"<= {goal}x Workrave", ratio <= goal and exact, others, f"{ratio:.2f}x Workrave",
+                f"<= {goal}x Workrave", ratio is not None and ratio <= goal and exact, others,
+                "-" if ratio is None else f"{ratio:.2f}x Workrave",
             ))
     if "memory" in figs:
         f = figs["memory"]
