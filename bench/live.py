@@ -49,7 +49,8 @@ WORKRAVE_KEYFILE = "".join(
     f"[org/workrave/timers/{timer}]\nlimit=86400\n\n" for timer in ("micro-pause", "rest-break", "daily-limit")
 )
 # Latency: a cue due 0.6 s into a typing stretch, a natural pause after 0.5 s
-# without input, a stretch ended by 1 s without input, no gap between cue sets.
+# without input, a stretch ended by 1 s without input, no gap between cue sets;
+# no back-off: nobody answers these cue sets, and the figure is latency, not cadence.
 LATENCY_CONFIG = """\
 pause:
   min_s: 0.5
@@ -58,6 +59,7 @@ activity:
   break_s: 1
 notify:
   min_gap_s: 0
+  back_off: false
 cues:
   hands.wrist_pulse:
     every_min: 0.01

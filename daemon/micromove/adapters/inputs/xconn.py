@@ -129,6 +129,22 @@ class XConnection:
         r = self.reply(self.request(body + name + b"\0" * _pad(len(name))))
         return r[9] if r[8] else None
 
+    def intern_atom(self, name: bytes) -> int:
+        """The atom named `name`, or 0 when the server has none of that name (only-if-exists)."""
+        n = len(name)
+        body = struct.pack(_ORDER + "BBHHxx", 16, 1, 2 + (n + _pad(n)) // 4, n)
+        r = self.reply(self.request(body + name + b"\0" * _pad(n)))
+        return int(struct.unpack_from(_ORDER + "I", r, 8)[0])
+
+    def property32(self, window: int, atom: int, count: int = 64) -> list[int]:
+        """The first `count` 32-bit values of a window property (empty when unset)."""
+        body = struct.pack(_ORDER + "BBHIIIII", 20, 0, 6, window, atom, 0, 0, count)
+        r = self.reply(self.request(body))
+        fmt, n = r[1], struct.unpack_from(_ORDER + "I", r, 16)[0]
+        if fmt != 32 or not n:
+            return []
+        return list(struct.unpack_from(_ORDER + f"{n}I", r, 32))
+
     def sync(self) -> None:
         """A round trip (GetInputFocus): every earlier request has been handled."""
         self.reply(self.request(struct.pack(_ORDER + "BxH", 43, 1)))

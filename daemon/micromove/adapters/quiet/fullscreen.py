@@ -30,20 +30,19 @@ INHIBIT_IDLE = 8
 CALL_TIMEOUT_S = 1.0
 
 
-def x11_fullscreen(display: Any) -> bool:
-    """Is the active window fullscreen? (python-xlib Display; may raise Xlib errors)"""
-    from Xlib import X  # noqa: N811 - the library's own name
-
-    root = display.screen().root
-    active_atom = display.intern_atom("_NET_ACTIVE_WINDOW")
-    prop = root.get_full_property(active_atom, X.AnyPropertyType)
-    if prop is None or not prop.value or not prop.value[0]:
+def x11_fullscreen(conn: Any) -> bool:
+    """Is the active window fullscreen? Reads two EWMH properties over our own
+    small X connection (adapters/inputs/xconn.py; XError when it fails):
+    atoms and window state only, never a title."""
+    active = conn.intern_atom(b"_NET_ACTIVE_WINDOW")
+    state = conn.intern_atom(b"_NET_WM_STATE")
+    full = conn.intern_atom(b"_NET_WM_STATE_FULLSCREEN")
+    if not (active and state and full):
+        return False  # no window manager has named them: nothing is fullscreen
+    win = conn.property32(conn.root, active, 1)
+    if not win or not win[0]:
         return False
-    win = display.create_resource_object("window", int(prop.value[0]))
-    state = win.get_full_property(display.intern_atom("_NET_WM_STATE"), X.AnyPropertyType)
-    if state is None:
-        return False
-    return display.intern_atom("_NET_WM_STATE_FULLSCREEN") in set(state.value)
+    return full in conn.property32(win[0], state)
 
 
 def gnome_inhibited(address: str | None) -> bool | None:
@@ -97,9 +96,9 @@ class FullscreenSource:
             return None
         try:
             if self._display is None:
-                from Xlib import display as xdisplay
+                from ..inputs.xconn import connect
 
-                self._display = xdisplay.Display(self.display_name)
+                self._display = connect(self.display_name)
             return x11_fullscreen(self._display)
         except Exception as exc:  # noqa: BLE001 - the display went away: try again next time
             log.debug("quiet: fullscreen check on X11 failed: %s", type(exc).__name__)
