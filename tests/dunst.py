@@ -21,7 +21,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from desktop import START_TIMEOUT_S, need
+from desktop import START_TIMEOUT_S, end_process, need
 
 PICK = """#!/bin/sh
 # dunst's dmenu: print the menu line of the wanted action key; log the menu.
@@ -83,13 +83,7 @@ class Dunst:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        end_process(proc)
 
     def __enter__(self) -> Dunst:
         return self.start()
