@@ -186,9 +186,9 @@ def test_counts_every_key_click_scroll_step_and_move_on_a_real_x_server(xvfb: st
 def test_the_x_server_going_away_is_noticed_at_once_with_the_reason() -> None:
     x = Xvfb()
     display = x.start()
-    pokes: list[float] = []
-    tap = Tap(time.monotonic, lambda: pokes.append(time.monotonic()))
+    pokes: list[bool] = []  # alive() as the loop woken by each poke sees it
     src = XI2Source(display)
+    tap = Tap(time.monotonic, lambda: pokes.append(src.alive()))
     try:
         src.start(tap)
         xdotool(display, "key", "a")
@@ -201,6 +201,7 @@ def test_the_x_server_going_away_is_noticed_at_once_with_the_reason() -> None:
     while src.alive() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not src.alive() and pokes, "the reader did not notice"
+    assert pokes[-1] is False, "the pass woken by the reader's end still saw it alive"
     assert "the X server closed the connection" in (src.failure() or "")
     src.stop()
 

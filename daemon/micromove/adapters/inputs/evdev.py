@@ -26,11 +26,10 @@ import glob
 import logging
 import os
 import select
-import threading
 from typing import Any
 
 from ...logsetup import describe_exception
-from .base import EVDEV_PERMISSION_HINT, InputError
+from .base import EVDEV_PERMISSION_HINT, InputError, ReaderSource
 from .tap import RelativeJitterFilter, Tap
 
 log = logging.getLogger("micromove")
@@ -93,18 +92,15 @@ def _wanted(caps: dict[int, list[Any]]) -> bool:
     return keyboard or pointer
 
 
-class EvdevSource:
+class EvdevSource(ReaderSource):
     name = "evdev"
+    ended = "the evdev reader ended"
 
     def __init__(self, pattern: str = DEV_GLOB, opener: Any = None) -> None:
+        super().__init__()
         self.pattern = pattern
         self._opener = opener  # default: evdev.InputDevice
         self._devices: list[Any] = []
-        self._thread: threading.Thread | None = None
-        self._stop_r, self._stop_w = -1, -1
-        self._failure: str | None = None
-        self._stopping = False
-        self._tap: Tap | None = None
 
     def _paths(self) -> list[str]:
         return sorted(glob.glob(self.pattern), key=lambda p: (len(p), p))
@@ -161,9 +157,7 @@ class EvdevSource:
     def start(self, tap: Tap) -> None:
         self._tap = tap
         self._devices = self._open()
-        self._stop_r, self._stop_w = os.pipe()
-        self._thread = threading.Thread(target=self._read_loop, name="micromove-evdev", daemon=True)
-        self._thread.start()
+        self._start_reader(self._read_loop, "micromove-evdev")
         log.debug("evdev: reading %d devices", len(self._devices))
 
     def _read_loop(self) -> None:
@@ -195,30 +189,9 @@ class EvdevSource:
         except BaseException as exc:  # noqa: BLE001
             why = describe_exception(exc)
         finally:
-            if not self._stopping:
-                self._failure = why
-                tap.poke()
+            self._died(why)
 
-    def stop(self) -> None:
-        self._stopping = True
-        if self._stop_w >= 0:
-            with contextlib.suppress(OSError):
-                os.write(self._stop_w, b"x")
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2.0)
+    def _close(self) -> None:
         for d in self._devices:
             with contextlib.suppress(OSError):
                 d.close()
-        for fd in (self._stop_r, self._stop_w):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._stop_r = self._stop_w = -1
-
-    def alive(self) -> bool:
-        return not self._stopping and self._thread is not None and self._thread.is_alive()
-
-    def failure(self) -> str | None:
-        if self.alive():
-            return None
-        return self._failure or "the evdev reader ended"

@@ -219,12 +219,8 @@ class MutterIdleSource(PresenceSourceBase):
         finally:
             self._died(why)
 
-    def stop(self) -> None:
-        self._stopping = True
+    def _wake_reader(self) -> None:
         conn = self._conn
         if conn is not None:
             with contextlib.suppress(OSError):
                 conn.sock.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2.0)
-        self._close()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from .base import ReaderSource
 from .tap import Tap
 
 log = logging.getLogger("micromove")
@@ -64,34 +65,21 @@ class Tracker:
         self.tap.mark("idle", latest)
 
 
-class PresenceSourceBase:
+class PresenceSourceBase(ReaderSource):
     """Bookkeeping every presence-only `InputSource` shares."""
 
     quality = "presence"
     name = "presence"
 
     def __init__(self, timeout_s: float) -> None:
+        super().__init__()
         self.timeout_s = float(timeout_s)
-        self._thread: threading.Thread | None = None
-        self._failure: str | None = None
-        self._stopping = False
-        self._tap: Tap | None = None
         self.tracker: Tracker | None = None
+
+    @property
+    def ended(self) -> str:  # type: ignore[override]
+        return f"the {self.name} watcher ended"
 
     def set_idle_timeout(self, seconds: float) -> None:
         """The idle timer (pause.min_s); before `start`."""
         self.timeout_s = float(seconds)
-
-    def alive(self) -> bool:
-        return not self._stopping and self._thread is not None and self._thread.is_alive()
-
-    def failure(self) -> str | None:
-        if self.alive():
-            return None
-        return self._failure or f"the {self.name} watcher ended"
-
-    def _died(self, why: str) -> None:
-        if not self._stopping:
-            self._failure = why
-            if self._tap is not None:
-                self._tap.poke()

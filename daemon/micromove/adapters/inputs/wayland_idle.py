@@ -36,7 +36,6 @@ import contextlib
 import logging
 import os
 import select
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,7 +72,6 @@ class WaylandIdleSource(PresenceSourceBase):
         self.prefer = prefer  # tests: "ext" or "kde" only
         self._display: Any = None
         self._objects: list[Any] = []
-        self._stop_r, self._stop_w = -1, -1
         self.protocol = ""
         self._created = 0.0
         self._first = True
@@ -176,9 +174,7 @@ class WaylandIdleSource(PresenceSourceBase):
         except Exception as exc:  # noqa: BLE001
             self._close()
             raise InputError(f"the Wayland compositor refused the idle timer: {describe_exception(exc)}") from None
-        self._stop_r, self._stop_w = os.pipe()
-        self._thread = threading.Thread(target=self._loop, name="micromove-wayland-idle", daemon=True)
-        self._thread.start()
+        self._start_reader(self._loop, "micromove-wayland-idle")
         log.debug("wayland idle: %s, %d ms", choice, ms)
 
     # Event handlers run on the watcher thread, inside dispatch: O(1), never raise.
@@ -237,17 +233,3 @@ class WaylandIdleSource(PresenceSourceBase):
         if display is not None:
             with contextlib.suppress(Exception):
                 display.disconnect()
-
-    def stop(self) -> None:
-        self._stopping = True
-        if self._stop_w >= 0:
-            with contextlib.suppress(OSError):
-                os.write(self._stop_w, b"x")
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2.0)
-        self._close()
-        for fd in (self._stop_r, self._stop_w):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._stop_r = self._stop_w = -1

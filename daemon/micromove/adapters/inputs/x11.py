@@ -39,7 +39,7 @@ import time
 from typing import Any
 
 from ...logsetup import describe_exception
-from .base import InputError
+from .base import InputError, ReaderSource
 from .tap import JitterFilter, Tap
 
 log = logging.getLogger("micromove")
@@ -49,14 +49,16 @@ STOP_TIMEOUT_S = 2.0
 START_OF_DATA = 4  # Xlib.ext.record.StartOfData: the first reply once a context is enabled
 
 
-class PynputSource:
+class PynputSource(ReaderSource):
+    """pynput's two listener threads (keyboard, mouse) are the readers."""
+
+    ended = "a listener thread ended"
+
     def __init__(self, macos: bool = False) -> None:
+        super().__init__()
         self.macos = macos
         self.name = "macOS via pynput" if macos else "x11 via pynput"
         self._listeners: list[Any] = []
-        self._failure: str | None = None
-        self._stopping = False
-        self._tap: Tap | None = None
         self._changed = threading.Event()  # a listener started recording, or died
 
     # ------------------------------------------------------------ lifecycle
@@ -206,12 +208,7 @@ class PynputSource:
 
     def _died(self, why: str) -> None:
         self._changed.set()  # a start waiting for this listener stops waiting
-        if self._stopping:
-            return
-        if self._failure is None:
-            self._failure = why
-        if self._tap is not None:
-            self._tap.poke()
+        super()._died(why)
 
     def stop(self) -> None:
         """Stop both listeners; every event the server recorded before this is counted.
@@ -252,12 +249,5 @@ class PynputSource:
                 if lst is not threading.current_thread():
                     threading.Thread.join(lst, 0.5)
 
-    def alive(self) -> bool:
-        if self._stopping:
-            return False
+    def _running(self) -> bool:
         return bool(self._listeners) and all(lst.is_alive() for lst in self._listeners)
-
-    def failure(self) -> str | None:
-        if self.alive():
-            return None
-        return self._failure or "a listener thread ended"

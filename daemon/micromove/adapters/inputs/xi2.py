@@ -42,12 +42,11 @@ import contextlib
 import os
 import select
 import sys
-import threading
 import time
 from typing import Any
 
 from ...logsetup import describe_exception
-from .base import InputError
+from .base import InputError, ReaderSource
 from .tap import Tap
 
 GENERIC_EVENT = 35
@@ -111,19 +110,16 @@ def _xi2(conn: Any) -> tuple[int, int] | None:
     return xi_version(conn)
 
 
-class XI2Source:
+class XI2Source(ReaderSource):
     name = "x11 via XInput2"
+    ended = "the XInput2 reader ended"
 
     def __init__(self, display: str | None = None, batch_s: float = BATCH_S) -> None:
+        super().__init__()
         self.display = display
         self.batch_s = batch_s
         self._d: Any = None
         self._sock: Any = None
-        self._thread: threading.Thread | None = None
-        self._stop_r, self._stop_w = -1, -1
-        self._failure: str | None = None
-        self._stopping = False
-        self._tap: Tap | None = None
         self._buf = b""
         self._tmap = TimeMap()
         self.reads = 0  # batches read (tests, benchmarks)
@@ -171,9 +167,7 @@ class XI2Source:
         self._d = d
         self._sock = d.sock
         self._sock.setblocking(False)
-        self._stop_r, self._stop_w = os.pipe()
-        self._thread = threading.Thread(target=self._read_loop, name="micromove-xi2", daemon=True)
-        self._thread.start()
+        self._start_reader(self._read_loop, "micromove-xi2")
 
     def _read_all(self) -> bool:
         """Append what the socket holds to the buffer; False when the server closed it."""
@@ -217,9 +211,7 @@ class XI2Source:
         except BaseException as exc:  # noqa: BLE001
             why = describe_exception(exc)
         finally:
-            if not self._stopping:
-                self._failure = why
-                tap.poke()
+            self._died(why)
 
     def _last_events(self, tap: Tap) -> None:
         """At stop: hand over every event the X server made before now.
@@ -242,29 +234,10 @@ class XI2Source:
             if replies or not alive:
                 return
 
-    def stop(self) -> None:
-        self._stopping = True
-        if self._stop_w >= 0:
-            with contextlib.suppress(OSError):
-                os.write(self._stop_w, b"x")
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2.0)
+    def _close(self) -> None:
         if self._sock is not None:
             with contextlib.suppress(Exception):
                 self._sock.close()
-        for fd in (self._stop_r, self._stop_w):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._stop_r = self._stop_w = -1
-
-    def alive(self) -> bool:
-        return not self._stopping and self._thread is not None and self._thread.is_alive()
-
-    def failure(self) -> str | None:
-        if self.alive():
-            return None
-        return self._failure or "the XInput2 reader ended"
 
 
 _ORDER = sys.byteorder  # the connection speaks the machine's byte order (xconn.py)
