@@ -316,3 +316,23 @@ def test_region_trend_against_the_period_before() -> None:
     assert region_trend(now, {"cues": 5, "done": 3, "likely": 0, "dismissed": 0, "ignored": 2}) == "60% = from 60%"
     assert region_trend(now, None) == "60% (new)"
     assert region_trend(dict.fromkeys(now, 0), None) == "-"
+
+
+def test_the_streamed_json_is_byte_for_byte_what_json_dumps_makes() -> None:
+    """`stats --json` writes a report's list item by item (no year-long
+    string); the text is exactly one compact json.dumps line."""
+    import io
+
+    from micromove.commands.stats import _write_json
+
+    day = {"date": "2026-03-02", "keys": 5, "active_s": 1.5, "regions": {"hands": {"cues": 1, "ignored": 1}},
+           "note": "a \"quoted\"\ttab é"}  # fmt: skip
+    for rep in (
+        {"days": [day, {**day, "date": "2026-03-03", "keys": None}], "totals": {"keys": 5}},
+        {"days": [], "totals": {}},
+        {"weeks": [day]},
+        {},
+    ):
+        out = io.StringIO()
+        _write_json(rep, out)
+        assert out.getvalue() == json.dumps(rep, separators=(",", ":")) + "\n"

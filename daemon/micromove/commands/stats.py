@@ -96,11 +96,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_json(rep: dict[str, Any], out: Any) -> None:
+    """`rep` as one line of compact JSON (as json.dumps), a list's items
+    written one by one: a year of days never becomes one big string, whose
+    pieces a fresh process would have to get from the system page by page."""
+    import json
+
+    encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+    sep = "{"
+    for key, value in rep.items():
+        out.write(sep + encode(key) + ":")
+        sep = ","
+        if isinstance(value, list):
+            out.write("[")
+            for i, item in enumerate(value):
+                out.write(("," if i else "") + encode(item))
+            out.write("]")
+        else:
+            out.write(encode(value))
+    out.write("}\n" if rep else "{}\n")
+
+
 def _emit(rep: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
-        import json
-
-        sys.stdout.write(json.dumps(rep, separators=(",", ":")) + "\n")
+        _write_json(rep, sys.stdout)
         return
     import csv
 
