@@ -7,6 +7,7 @@ gnome-session's `InhibitedActions` property, which Mutter follows.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -63,9 +64,10 @@ def test_active_and_idle_times_are_exact(mutter: Mutter) -> None:
     assert not src.alive()
 
 
-def test_a_pause_is_found_while_idle_is_inhibited(mutter: Mutter) -> None:
+def test_a_pause_is_found_while_idle_is_inhibited(mutter: Mutter, caplog: pytest.LogCaptureFixture) -> None:
     """Mutter's idle watch does not fire while idle is inhibited; GetIdletime
     still counts, so the source asks it (only while input goes on)."""
+    caplog.set_level(logging.DEBUG, logger="micromove")  # a failure shows what the watcher saw
     sm = SessionManager(mutter.bus).start()
     src = MutterIdleSource(TIMEOUT_S, env={"DBUS_SESSION_BUS_ADDRESS": mutter.bus}, check_s=1.0)
     tap = Tap(time.monotonic)

@@ -166,6 +166,7 @@ class MutterIdleSource(PresenceSourceBase):
         assert self.tracker is not None and self._tap is not None
         self._active_id = int(self._call("AddUserActiveWatch"))
         idle_ms = int(self._call("GetIdletime"))
+        log.debug("mutter idle monitor: active watch %s; idle for %d ms", self._active_id, idle_ms)
         if idle_ms < self.timeout_s * 1000:
             # Input came between the idle watch and this active watch.
             with contextlib.suppress(Exception):
@@ -191,11 +192,14 @@ class MutterIdleSource(PresenceSourceBase):
                 except TimeoutError:
                     # Active, and no idle watch for check_s: idle may be inhibited.
                     idle_ms = int(self._call("GetIdletime"))
+                    log.debug("mutter idle monitor: no watch fired for %.1f s; idle for %d ms", self.check_s, idle_ms)
                     if idle_ms >= self.timeout_s * 1000:
                         self._went_idle(idle_ms)
                     continue
                 member = msg.header.fields.get(HeaderFields.member)
                 body = msg.body
+                log.debug("mutter idle monitor: %s %s (busy %s; idle watch %s, active watch %s)",
+                          member, body, tracker.busy, self._idle_id, self._active_id)
                 if member == "NameOwnerChanged":
                     if len(body) == 3 and body[0] == NAME and not body[2]:
                         why = f"{NAME} left the session bus (Mutter exited)"
