@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from _mmctl import mmctl, one_error_line
 
@@ -189,3 +191,32 @@ def test_bad_trace_leaves_an_existing_database_unchanged(tmp_path: Path) -> None
     assert f"{bad}:{len(HEAD) + 1}:" in line
     after = {p.name: p.read_bytes() for p in tmp_path.glob("day.db*")}
     assert after == before
+
+
+def _outcome(line: str) -> object:
+    from micromove.core.trace import parse_lines
+    from micromove.errors import TraceError
+
+    try:
+        return list(parse_lines([line]))
+    except TraceError as exc:
+        return str(exc)
+
+
+_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["key", "move", "done", "dismiss", "x"]),
+)  # fmt: skip
+
+
+@given(
+    obj=st.dictionaries(st.sampled_from(["t", "kind", "px", "z"]), _VALUE, max_size=4),
+    tail=st.sampled_from(["", "\n", "\r\n", " \t\n", "x\n", "\u00a0\n", "}\n", ",\n", " {}\n"]),
+    raw=st.text(max_size=12),
+)
+def test_the_fast_path_decides_every_line_as_the_full_decoder_does(obj: dict, tail: str, raw: str) -> None:
+    """A line goes straight to the JSON scanner only when it starts with its
+    value; a leading blank sends it through the full decoder. Both must say
+    the same of any line: the same events, or the same error."""
+    for line in (json.dumps(obj) + tail, raw, raw + "\n", "{" + raw):
+        assert _outcome(line) == _outcome(" " + line), line

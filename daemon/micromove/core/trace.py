@@ -15,6 +15,7 @@ error naming its line and nothing is half-processed. Blank lines are skipped.
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, TypeGuard
@@ -49,7 +50,12 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
     of what `mmctl simulate` costs.
     """
     last = -math.inf
-    decode = json.JSONDecoder().decode  # str in; json.loads(bytes) would sniff each line's encoding
+    decoder = json.JSONDecoder()
+    decode = decoder.decode  # str in; json.loads(bytes) would sniff each line's encoding
+    # The common line, an object from its first character to the newline, goes
+    # to the decoder's scanner directly; anything else (leading blanks, a blank
+    # line, trailing text, an error) through decode, which says what is wrong.
+    scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # (typeshed names the wrong type)
     kinds = KINDS
     answers = ANSWERS
     for n, raw in enumerate(lines, 1):
@@ -57,7 +63,13 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<trace>") -> Iterat
             line = raw if isinstance(raw, str) else raw.decode("utf-8")
             if n == 1 and line.startswith("\ufeff"):
                 line = line[1:]
-            obj = decode(line)
+            try:
+                obj, end = scan(line, 0)
+            except StopIteration:
+                obj = decode(line)
+            else:
+                if end != len(line) and line[end:].strip(" \t\n\r"):  # JSON's blanks only
+                    obj = decode(line)
         except RecursionError:
             raise TraceError(source, n, "not valid JSON (nested too deeply)") from None
         except ValueError as exc:
