@@ -391,16 +391,18 @@ def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 t[f] = sum([v for v in col if v is not None], t[f])
             else:
                 t[f] = sum(col, t[f])
-    regions: dict[str, dict[str, int]] = {}
+    per_region: dict[str, list[dict[str, int]]] = {}
     for b in buckets:
         for name, r in b["regions"].items():
-            tr = regions.get(name)
-            if tr is None:
-                regions[name] = {k: r[k] for k in _REGION_KEYS}
+            rows = per_region.get(name)
+            if rows is None:
+                per_region[name] = [r]
             else:
-                for k in _REGION_KEYS:
-                    tr[k] += r[k]
-    t["regions"] = dict(sorted(regions.items()))
+                rows.append(r)
+    t["regions"] = {
+        name: dict(zip(_REGION_KEYS, map(sum, zip(*map(_REGION_GET, rows), strict=True)), strict=True))
+        for name, rows in sorted(per_region.items())
+    }
     if buckets and all(b["keys"] is None for b in buckets):
         for f in COUNT_FIELDS:
             t[f] = None
@@ -411,6 +413,7 @@ _TOTAL_FIELDS = FIELDS
 _TOTAL_GET = itemgetter(*_TOTAL_FIELDS)
 _LONGEST_SET = frozenset(_LONGEST.values())
 _COUNT_SET = frozenset(COUNT_FIELDS)
+_REGION_GET = itemgetter(*_REGION_KEYS)
 
 
 BY = {"day": ("date", day_edges), "week": ("week", week_edges), "hour": ("hour", hour_edges)}
