@@ -84,6 +84,7 @@ _DAY_STRETCH = {
     f" longest_{kind} = max(longest_{kind}, excluded.longest_{kind})"
     for kind in ("typing", "mouse", "active")
 }
+_REGION_ORDER = ("cues", "done", "likely", "dismissed")  # a day row's regions JSON, per region
 _DAY_CUES = (
     "INSERT INTO day_sums (start, end, cues, done, likely, dismissed, undelivered, regions)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -372,7 +373,10 @@ def _day_cues(conn: sqlite3.Connection, changes: Mapping[tuple[int, int, str], l
                 have[name] = r
             else:
                 have.pop(name, None)
-        rows.append((lo, hi, *total, json.dumps(have, sort_keys=True, separators=(",", ":"))))
+        # Regions by name; each one's figures in the documented order (cues,
+        # done, likely, dismissed), as the reader shows them.
+        have = {name: {k: r.get(k, 0) for k in _REGION_ORDER} for name, r in sorted(have.items())}
+        rows.append((lo, hi, *total, json.dumps(have, separators=(",", ":"))))
     conn.executemany(_DAY_CUES, rows)
 
 
