@@ -84,7 +84,8 @@ _DAY_STRETCH = {
     f" longest_{kind} = max(longest_{kind}, excluded.longest_{kind})"
     for kind in ("typing", "mouse", "active")
 }
-_REGION_ORDER = ("cues", "done", "likely", "dismissed")  # a day row's regions JSON, per region
+# A day row's regions JSON: region name -> these figures, in this order.
+REGION_FIELDS = ("cues", "done", "likely", "dismissed")
 _DAY_CUES = (
     "INSERT INTO day_sums (start, end, cues, done, likely, dismissed, undelivered, regions)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -375,7 +376,7 @@ def _day_cues(conn: sqlite3.Connection, changes: Mapping[tuple[int, int, str], l
                 have.pop(name, None)
         # Regions by name; each one's figures in the documented order (cues,
         # done, likely, dismissed), as the reader shows them.
-        have = {name: {k: r.get(k, 0) for k in _REGION_ORDER} for name, r in sorted(have.items())}
+        have = {name: {k: r.get(k, 0) for k in REGION_FIELDS} for name, r in sorted(have.items())}
         rows.append((lo, hi, *total, json.dumps(have, separators=(",", ":"))))
     conn.executemany(_DAY_CUES, rows)
 

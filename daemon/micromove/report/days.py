@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..adapters.rollups import REGION_FIELDS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,9 +35,10 @@ def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[s
     acc: dict[int, dict[str, Any]] = {}
     bad: set[int] = set()
     # A local day is at most 26 hours long: rows from 2 days before can reach in.
+    rows = conn.execute(_DAY_SQL, (lo_all - 2 * 86400, hi_all)).fetchall()
     for (start, end, minutes, keys, clicks, scrolls, moves, px, typing, mouse, active, l_typing, l_mouse,
-         l_active, cues, done, likely, dismissed, undelivered, regions) in conn.execute(
-        _DAY_SQL, (lo_all - 2 * 86400, hi_all)
+         l_active, cues, done, likely, dismissed, undelivered, _text), regions in zip(
+        rows, _regions([row[-1] for row in rows]), strict=True
     ):  # fmt: skip
         if end <= lo_all:
             continue
@@ -54,11 +57,9 @@ def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[s
                 "longest_typing_stretch_s": l_typing, "longest_mouse_stretch_s": l_mouse,
                 "longest_active_stretch_s": l_active, "cues": cues, "cues_done": done,
                 "cues_likely_done": likely, "cues_dismissed": dismissed, "cues_undelivered": undelivered,
-                "regions": regions,  # its JSON text until the end: all are parsed at once
+                "regions": regions,
             }  # fmt: skip
             continue
-        if isinstance(o["regions"], str):
-            o["regions"] = _regions(o["regions"])
         o["active_minutes"] += minutes
         o["keys"] += keys
         o["clicks"] += clicks
@@ -76,14 +77,13 @@ def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[s
         o["cues_likely_done"] += likely
         o["cues_dismissed"] += dismissed
         o["cues_undelivered"] += undelivered
-        for name, r in _regions(regions).items():  # a week of days
+        for name, r in regions.items():  # a week of days
             have = o["regions"].get(name)
             if have is None:
                 o["regions"][name] = r
             else:
                 for k in REGION_KEYS:
                     have[k] += r[k]
-    _parse_regions([o for o in acc.values() if isinstance(o["regions"], str)])
     for i, o in acc.items():
         if i not in bad:
             if o["active_minutes"] and not (o["keys"] or o["clicks"] or o["scrolls"] or o["moves"]):
@@ -95,37 +95,22 @@ def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[s
 
 
 # Per region, each delivered cue counts once: done, else likely, else dismissed, else ignored.
-REGION_KEYS = ("cues", "done", "likely", "dismissed", "ignored")
+REGION_KEYS = (*REGION_FIELDS, "ignored")
 
 
-def _regions(text: str) -> dict[str, dict[str, int]]:
-    """A day row's regions JSON, with `dismissed` and the derived `ignored`."""
-    if text == "{}":
-        return {}
+def _regions(texts: list[str]) -> list[dict[str, dict[str, int]]]:
+    """The day rows' regions JSON texts as dicts, each region with `dismissed`
+    and the derived `ignored`: one `loads` for all (a year of days costs one
+    parse, not 250)."""
+    if all(t == "{}" for t in texts):
+        return [{} for _ in texts]
     from json import loads
 
-    return _with_ignored(loads(text))
-
-
-def _parse_regions(buckets: list[dict[str, Any]]) -> None:
-    """Replace each bucket's regions JSON text by its dict: one `loads` for all
-    (a year of days costs one parse, not 250)."""
-    texts = [o["regions"] for o in buckets]
-    if not any(t != "{}" for t in texts):
-        for o in buckets:
-            o["regions"] = {}
-        return
-    from json import loads
-
-    for o, parsed in zip(buckets, loads("[" + ",".join(texts) + "]"), strict=True):
-        o["regions"] = _with_ignored(parsed) if parsed else {}
-
-
-def _with_ignored(stored: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    """The parsed regions, each given its derived `ignored` in place."""
-    for r in stored.values():
-        dismissed = r.get("dismissed")
-        if dismissed is None:
-            r["dismissed"] = dismissed = 0
-        r["ignored"] = r["cues"] - r["done"] - r["likely"] - dismissed
-    return stored
+    parsed: list[dict[str, dict[str, int]]] = loads("[" + ",".join(texts) + "]")
+    for regions in parsed:
+        for r in regions.values():
+            dismissed = r.get("dismissed")
+            if dismissed is None:
+                r["dismissed"] = dismissed = 0
+            r["ignored"] = r["cues"] - r["done"] - r["likely"] - dismissed
+    return parsed

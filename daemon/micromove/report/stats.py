@@ -384,7 +384,7 @@ def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if buckets:
         # Column by column over all buckets at once: a year of days is 250 rows.
         columns = zip(*map(_TOTAL_GET, buckets), strict=True)
-        for f, col in zip(_TOTAL_FIELDS, columns, strict=True):
+        for f, col in zip(FIELDS, columns, strict=True):
             if f in _LONGEST_SET:
                 t[f] = max(t[f], *col)
             elif f in _COUNT_SET:
@@ -409,8 +409,7 @@ def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return _tidy(t)
 
 
-_TOTAL_FIELDS = FIELDS
-_TOTAL_GET = itemgetter(*_TOTAL_FIELDS)
+_TOTAL_GET = itemgetter(*FIELDS)
 _LONGEST_SET = frozenset(_LONGEST.values())
 _COUNT_SET = frozenset(COUNT_FIELDS)
 _REGION_GET = itemgetter(*_REGION_KEYS)

@@ -71,8 +71,10 @@ class ReaderSource:
         self._stopping = False
         self._tap: Tap | None = None
 
-    def _start_reader(self, target: Callable[[], None], name: str) -> None:
-        self._stop_r, self._stop_w = os.pipe()
+    def _start_reader(self, target: Callable[[], None], name: str, stop_pipe: bool = True) -> None:
+        """Start the reader thread; `stop_pipe` False for one whose `_wake_reader` needs none."""
+        if stop_pipe:
+            self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=target, name=name, daemon=True)
         self._thread.start()
 

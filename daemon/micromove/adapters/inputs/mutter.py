@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -158,8 +157,7 @@ class MutterIdleSource(PresenceSourceBase):
             self.tracker.resumed(now - idle_ms / 1000.0)
         else:
             self._arm_active()
-        self._thread = threading.Thread(target=self._loop, name="micromove-mutter-idle", daemon=True)
-        self._thread.start()
+        self._start_reader(self._loop, "micromove-mutter-idle", stop_pipe=False)  # stop shuts the bus socket
         log.debug("mutter idle monitor: watching (idle watch %s, %d ms)", self._idle_id, self.timeout_s * 1000)
 
     def _arm_active(self) -> None:
