@@ -67,9 +67,9 @@ def capture_devices(root: str = "/") -> list[str]:
     return sorted(glob.glob(os.path.join(root, "proc", "asound", "card*", "pcm*c")))
 
 
-class CameraSource:
-    name = "camera"
-    what = "camera in use"
+class _DeviceCheck:
+    """A device in use, read from /dev and /proc at each cue decision: nothing to start or stop."""
+
     event_driven = False
     checked = True
 
@@ -81,6 +81,11 @@ class CameraSource:
 
     def stop(self) -> None:
         pass
+
+
+class CameraSource(_DeviceCheck):
+    name = "camera"
+    what = "camera in use"
 
     def holding(self) -> bool:
         return camera_in_use(self.root, skip_pid=os.getpid())
@@ -92,20 +97,9 @@ class CameraSource:
         return Offer(True, f"{n} video device node{'s' if n > 1 else ''} (checked at each cue decision)")
 
 
-class MicrophoneSource:
+class MicrophoneSource(_DeviceCheck):
     name = "microphone"
     what = "microphone in use"
-    event_driven = False
-    checked = True
-
-    def __init__(self, env: Mapping[str, str], root: str = "/") -> None:
-        self.root = root
-
-    def start(self, changed: Callable[[], None]) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
     def holding(self) -> bool:
         return microphone_in_use(self.root)
