@@ -149,15 +149,15 @@ class Run:
             self.proc.wait(10)
 
 
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
+@pytest.fixture(name="home")
+def home_fixture(tmp_path: Path) -> Path:
     h = tmp_path / "home"
     h.mkdir()
     return h
 
 
-@pytest.fixture()
-def runs() -> Iterator[list[Run]]:
+@pytest.fixture(name="runs")
+def runs_fixture() -> Iterator[list[Run]]:
     """Daemons started by a test; any still running at its end are killed (and the test fails)."""
     started: list[Run] = []
     yield started
@@ -167,8 +167,8 @@ def runs() -> Iterator[list[Run]]:
     assert not alive, "a test left mmctl run running"
 
 
-@pytest.fixture()
-def server_factory(session_bus_module: str, tmp_path: Path) -> Iterator[Any]:
+@pytest.fixture(name="server_factory")
+def server_factory_fixture(session_bus_module: str, tmp_path: Path) -> Iterator[Any]:
     """start(mode) -> a NotifyServer on the module's bus; stopped after the test."""
     servers: list[NotifyServer] = []
 

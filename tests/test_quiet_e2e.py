@@ -34,42 +34,19 @@ from quiet_parts import (
     gsettings_set_banners,
     logind,
 )
-from test_daemon_e2e import PAUSE_S, Run, config_text, deliveries, last_stretch_end
+from test_daemon_e2e import (  # noqa: F401 - fixtures by name
+    PAUSE_S,
+    Run,
+    config_text,
+    deliveries,
+    home_fixture,
+    last_stretch_end,
+    runs_fixture,
+    server_factory_fixture,
+)
 from test_daemon_e2e import type_for as _type_for
 
 pytestmark = [pytest.mark.desktop, pytest.mark.slow]
-
-
-@pytest.fixture(name="home")
-def home_fixture(tmp_path: Path) -> Path:
-    h = tmp_path / "home"
-    h.mkdir()
-    return h
-
-
-@pytest.fixture(name="runs")
-def runs_fixture() -> Iterator[list[Run]]:
-    """Daemons started by a test; any still running at its end are killed (and the test fails)."""
-    started: list[Run] = []
-    yield started
-    alive = [r for r in started if r.proc.poll() is None]
-    for r in alive:
-        r.kill()
-    assert not alive, "a test left mmctl run running"
-
-
-@pytest.fixture(name="server_factory")
-def server_factory_fixture(session_bus_module: str, tmp_path: Path) -> Iterator[Any]:
-    servers: list[NotifyServer] = []
-
-    def start(mode: str = "ok") -> NotifyServer:
-        s = NotifyServer(session_bus_module, tmp_path / f"notifications-{len(servers)}.jsonl", mode)
-        servers.append(s)
-        return s.start()
-
-    yield start
-    for s in servers:
-        s.stop()
 
 
 def type_for(display: str, seconds: float) -> tuple[int, float, float]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,28 +28,20 @@ import pytest
 
 from _mmctl import config_yaml, mmctl
 from desktop import NotifyServer, desktop_env, session_bus_fixture  # noqa: F401 - fixture by name
-from test_daemon_e2e import EVERY_MIN, PAUSE_S, Run, deliveries, query, start_run, stats
+from test_daemon_e2e import (  # noqa: F401 - fixtures by name
+    EVERY_MIN,
+    PAUSE_S,
+    Run,
+    deliveries,
+    home_fixture,
+    query,
+    runs_fixture,
+    start_run,
+    stats,
+)
 from wayland import Mutter, RemoteDesktop, Sway, VirtualPointer, mutter_fixture, sway_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.desktop, pytest.mark.slow]
-
-
-@pytest.fixture(name="home")
-def home_fixture(tmp_path: Path) -> Path:
-    h = tmp_path / "home"
-    h.mkdir()
-    return h
-
-
-@pytest.fixture(name="runs")
-def runs_fixture() -> Iterator[list[Run]]:
-    """Daemons started by a test; any still running at its end are killed (and the test fails)."""
-    started: list[Run] = []
-    yield started
-    alive = [r for r in started if r.proc.poll() is None]
-    for r in alive:
-        r.kill()
-    assert not alive, "a test left mmctl run running"
 
 
 BREAK_S = 2.0  # a compositor's own start counts as input: its stretch is over before the test types
