@@ -61,7 +61,7 @@ def measure_engine(trace: Path, env: dict[str, str], runs: int) -> dict[str, obj
         env,
         runs,
     )
-    ratio = r["simulate"]["cpu_s"] / r["bare_parse"]["cpu_s"]
+    ratio = timing.paired_ratio(r, "simulate", "bare_parse")
     return {
         "simulate": r["simulate"],
         "bare_parse": r["bare_parse"],

@@ -100,8 +100,8 @@ def measure(db: Path, env: dict[str, str], runs: int, days: int = 250) -> dict[s
     r = timing.side_by_side(
         {"stats": stats_cmd, "week": week_cmd, "bare": bare}, env, runs, warmup=3 if runs > 3 else 1
     )
-    ratio = r["stats"]["cpu_s"] / r["bare"]["cpu_s"]
-    ratio_week = r["stats"]["cpu_s"] / r["week"]["cpu_s"]
+    ratio = timing.paired_ratio(r, "stats", "bare")
+    ratio_week = timing.paired_ratio(r, "stats", "week")
     return {
         "db_bytes": db.stat().st_size,
         "working_days": days,

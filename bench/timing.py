@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def mmctl() -> list[str]:
@@ -59,7 +60,8 @@ def side_by_side(
 ) -> dict[str, dict[str, float]]:
     """Run every command `runs` times, interleaved; medians per command.
 
-    Returns {name: {"wall_s": median, "cpu_s": median, "runs": n}}.
+    Returns {name: {"wall_s": median, "cpu_s": median, "runs": n,
+    "cpu_runs": [CPU seconds of each round]}}; `paired_ratio` compares two.
     """
     for _ in range(warmup):  # file cache, bytecode cache
         for cmd in cmds.values():
@@ -76,6 +78,15 @@ def side_by_side(
             "wall_s": statistics.median(walls[name]),
             "cpu_s": statistics.median(cpus[name]),
             "runs": runs,
+            "cpu_runs": cpus[name],
         }
         for name in cmds
     }
+
+
+def paired_ratio(r: Mapping[str, Mapping[str, Any]], a: str, b: str) -> float:
+    """The median over rounds of a's CPU time / b's in the same round. The
+    two ran one right after the other, so a machine that slows down or
+    speeds up between rounds (these machines do, by 20% and more within a
+    minute) moves both alike; a ratio of the two medians would take it in."""
+    return statistics.median(x / y for x, y in zip(r[a]["cpu_runs"], r[b]["cpu_runs"], strict=True))

@@ -8,12 +8,16 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _mmctl import SAMPLE_DAY, mmctl, one_error_line
 from micromove.adapters.store import Store
+from micromove.report import stats
 
 BERLIN = {"TZ": "Europe/Berlin"}
 CONTRACT_KEYS = {
@@ -308,7 +312,7 @@ def test_stats_imports_nothing_heavy(day_db: Path) -> None:
 
 
 def test_region_trend_against_the_period_before() -> None:
-    from micromove.report.stats import region_trend
+    from micromove.report.human import region_trend
 
     now = {"cues": 10, "done": 3, "likely": 3, "dismissed": 2, "ignored": 2}
     assert region_trend(now, {"cues": 10, "done": 1, "likely": 1, "dismissed": 0, "ignored": 8}) == "60% ↑ from 20%"
@@ -318,12 +322,49 @@ def test_region_trend_against_the_period_before() -> None:
     assert region_trend(dict.fromkeys(now, 0), None) == "-"
 
 
+_LABELS = st.one_of(st.sampled_from(("2026-03-02", "2026-W10", "2026-03-02T09")), st.text(max_size=12))
+_NUMBER = st.one_of(
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True), st.none(), st.booleans()
+)
+_REGIONS = st.dictionaries(
+    st.text(max_size=8), st.fixed_dictionaries({k: st.integers(0, 10**6) for k in ("cues", "done", "ignored")}),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    label_key=st.sampled_from(("date", "week", "hour", "na\u00efve key")),
+    label=_LABELS,
+    fields=st.lists(st.sampled_from(stats.FIELDS + ("nan", "info", "x y")), unique=True, max_size=20),
+    values=st.lists(_NUMBER, min_size=20, max_size=20),
+    regions=_REGIONS,
+    stored=st.booleans(),
+    last=st.sampled_from(("regions", "other")),
+)
+def test_a_row_encodes_as_json_dumps_does(label_key, label, fields, values, regions, stored, last) -> None:  # type: ignore[no-untyped-def]
+    """The JSON writer's quick path for rows (a template per shape, stored
+    regions copied) gives exactly what json.dumps gives, for any row: odd
+    labels, NaN and infinities, None, booleans, huge integers, other shapes."""
+    from micromove.commands.stats import row_encoder
+    from micromove.report.days import StoredRegions
+
+    dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+    encode = row_encoder(dumps)
+    text = dumps(regions)
+    row: dict[str, Any] = {label_key: label, **dict(zip(fields, values, strict=False))}
+    row[last] = StoredRegions(text) if stored and last == "regions" else regions
+    want = dumps({**row, "regions": regions} if last == "regions" else row)
+    assert encode(row) == want
+    assert encode(dict(row)) == want  # the same shape again: its template, made once
+
+
 def test_the_streamed_json_is_byte_for_byte_what_json_dumps_makes() -> None:
     """`stats --json` writes a report's list item by item (no year-long
     string); the text is exactly one compact json.dumps line."""
     import io
 
-    from micromove.commands.stats import _write_json
+    from micromove.commands.stats import write_json
 
     day = {"date": "2026-03-02", "keys": 5, "active_s": 1.5, "regions": {"hands": {"cues": 1, "ignored": 1}},
            "note": "a \"quoted\"\ttab é"}  # fmt: skip
@@ -334,5 +375,5 @@ def test_the_streamed_json_is_byte_for_byte_what_json_dumps_makes() -> None:
         {},
     ):
         out = io.StringIO()
-        _write_json(rep, out)
+        write_json(rep, out)
         assert out.getvalue() == json.dumps(rep, separators=(",", ":")) + "\n"

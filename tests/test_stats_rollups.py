@@ -32,6 +32,7 @@ from _mmctl import SAMPLE_DAY, mmctl
 from fakes import local_time_zone
 from micromove.adapters import store as store_mod
 from micromove.adapters.store import SCHEMA_VERSION, Store
+from micromove.commands.stats import write_json
 from micromove.report import stats
 
 BASE = 1_772_000_000.0  # 2026-02-25, a quarter hour boundary
@@ -126,12 +127,17 @@ def day_reference(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[
             r[i] += v
         if figures[0]:
             rs = regions.setdefault(local_day(q * 900), {}).setdefault(
-                region, {"cues": 0, "done": 0, "likely": 0, "dismissed": 0}
+                region, {"cues": 0, "done": 0, "likely": 0, "dismissed": 0, "ignored": 0}
             )
             for k, v in zip(("cues", "done", "likely", "dismissed"), figures, strict=False):
                 rs[k] += v
+            rs["ignored"] += figures[0] - figures[1] - figures[2] - figures[3]
     got: dict[Any, Any] = {k: tuple(round(v, 6) for v in r) for k, r in out.items() if any(round(v, 6) for v in r)}
-    got.update({(*day, "regions"): rs for day, rs in regions.items() if rs})
+    for day, rs in regions.items():
+        if rs:
+            # Stored in name order, each region's figures in the documented order.
+            got[(*day, "regions")] = json.dumps(dict(sorted(rs.items())), separators=(",", ":"))
+            got[(*day, "region rows")] = {name: tuple(r.values())[:4] for name, r in rs.items()}
     return got
 
 
@@ -145,13 +151,15 @@ def day_table(conn: sqlite3.Connection) -> dict[tuple[int, int, str], tuple[floa
         out[(lo, hi, "activity")] = tuple(v[:6])
         for j, kind in enumerate(("typing", "mouse", "active")):
             out[(lo, hi, kind)] = (v[6 + 2 * j], v[7 + 2 * j], 0, 0, 0, 0)
-    regions = {}
+    regions: dict[Any, Any] = {}
     for lo, hi, *v, text in conn.execute(
         "SELECT start, end, cues, done, likely, dismissed, undelivered, regions FROM day_sums"
     ):
         out[(lo, hi, "cues")] = (*v, 0)
-        if json.loads(text):
-            regions[(lo, hi, "regions")] = json.loads(text)
+        if text != "{}":
+            regions[(lo, hi, "regions")] = text
+    for name, lo, hi, *v in conn.execute("SELECT region, start, end, cues, done, likely, dismissed FROM day_regions"):
+        regions.setdefault((lo, hi, "region rows"), {})[name] = tuple(v)
     got: dict[Any, Any] = {k: tuple(round(x, 6) for x in r) for k, r in out.items() if any(round(x, 6) for x in r)}
     got.update(regions)
     return got
@@ -165,7 +173,7 @@ def downgrade_to_v2(db: Path) -> None:
     """What a micromove before rollups (schema 4) would have written: the same rows, no rollups."""
     conn = sqlite3.connect(db)
     conn.executescript(
-        "DROP TABLE stretch_quarter; DROP TABLE cue_quarter; DROP TABLE day_sums;"
+        "DROP TABLE stretch_quarter; DROP TABLE cue_quarter; DROP TABLE day_sums; DROP TABLE day_regions;"
         " PRAGMA user_version = 4;"
     )
     conn.close()
@@ -176,7 +184,8 @@ def rebuilt_by_migration(db: Path, tmp: Path) -> sqlite3.Connection:
     shutil.copy(db, copy)
     downgrade_to_v2(copy)
     conn = sqlite3.connect(copy)
-    conn.executescript(store_mod.MIGRATIONS[4])
+    for step in store_mod.MIGRATIONS[4:]:
+        conn.executescript(step)
     return conn
 
 
@@ -185,7 +194,11 @@ def reports(conn: sqlite3.Connection, zones: tuple[str, ...]) -> dict[tuple[str,
     for tz in zones:
         with local_time_zone(tz):
             for by in ("day", "hour", "week"):
-                out[(tz, by)] = stats.report(conn, by=by)
+                rep = out[(tz, by)] = stats.report(conn, by=by)
+                # `stats --json` asks for the stored regions (copied as text): the same JSON.
+                text = io.StringIO()
+                write_json(stats.report(conn, by=by, stored=True), text)
+                assert text.getvalue() == json.dumps(rep, separators=(",", ":")) + "\n"
     return out
 
 
@@ -340,7 +353,7 @@ def test_a_version_2_database_is_migrated_and_reports_the_same(cue_db: Path, tmp
     with local_time_zone("Europe/Berlin"):
         Store.open(v2).close()  # the daemon migrates, in its zone
     conn = sqlite3.connect(v2)
-    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (5,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (6,)
     assert (stretch_table(conn), cue_table(conn), day_table(conn)) == written
     conn.close()
     ro = store_mod.open_readonly(v2)
@@ -352,6 +365,52 @@ def test_a_version_2_database_is_migrated_and_reports_the_same(cue_db: Path, tmp
         p = mmctl("stats", "--db", db, "--json", env={"TZ": "Asia/Kathmandu"})
         assert p.returncode == 0, p.stderr
         assert json.loads(p.stdout) == approx_tree(json.loads(json.dumps(want[("Asia/Kathmandu", "day")])))
+
+
+def downgrade_to_v5(db: Path) -> None:
+    """What micromove wrote at schema 5: no day_regions, and each day row's
+    regions without `ignored`, in whatever order an earlier writer left them
+    (here: names reversed, `dismissed` first or missing)."""
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT start, end, regions FROM day_sums WHERE regions <> '{}'").fetchall()
+    for n, (lo, hi, text) in enumerate(rows):
+        old = {}
+        for name, r in reversed(json.loads(text).items()):
+            old[name] = {"dismissed": r["dismissed"], "cues": r["cues"], "done": r["done"], "likely": r["likely"]}
+            if n % 2 and not r["dismissed"]:
+                del old[name]["dismissed"]  # as before schema 4
+        conn.execute("UPDATE day_sums SET regions = ? WHERE start = ? AND end = ?", (json.dumps(old), lo, hi))
+    conn.executescript("DROP TABLE day_regions; PRAGMA user_version = 5;")
+    conn.close()
+
+
+def test_a_version_5_database_is_migrated_and_stats_prints_the_same(cue_db: Path, tmp_path: Path) -> None:
+    conn = sqlite3.connect(cue_db)
+    written = day_table(conn)
+    conn.close()
+    assert any(k[2] == "region rows" for k in written)
+    env = {"TZ": "Europe/Berlin"}
+    want = mmctl("stats", "--db", cue_db, "--json", env=env)
+    assert want.returncode == 0, want.stderr
+    assert '"ignored":' in want.stdout
+
+    v5 = tmp_path / "v5.db"
+    shutil.copy(cue_db, v5)
+    downgrade_to_v5(v5)
+    for by in ("day", "week", "hour"):  # a reader of the version-5 file: the same report
+        a = mmctl("stats", "--db", v5, "--json", "--by", by, env=env)
+        b = mmctl("stats", "--db", cue_db, "--json", "--by", by, env=env)
+        assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+        assert a.stdout == b.stdout, by
+    with local_time_zone("Europe/Berlin"):
+        Store.open(v5).close()  # the daemon migrates
+    conn = sqlite3.connect(v5)
+    assert conn.execute("PRAGMA user_version").fetchone() == (6,)
+    assert day_table(conn) == written  # the regions texts as the writer stores them, day_regions filled
+    conn.close()
+    got = mmctl("stats", "--db", v5, "--json", env=env)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
 
 
 def test_day_rows_written_in_two_zones_report_the_same_as_the_raw_rows(tmp_path: Path) -> None:

@@ -138,5 +138,10 @@ MIGRATIONS: list[str] = [
     # 5: per-quarter-hour rollups of stretches and cues (rollups.py), kept by
     # the writer's flush, filled here from the rows already there.
     rollups.MIGRATION,
+    # 6: each day row's regions JSON in the form `mmctl stats --json` shows
+    # it (regions by name, each with cues, done, likely, dismissed and
+    # ignored), so that a report copies the stored text instead of
+    # rebuilding it day by day.
+    rollups.MIGRATION_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,4 @@
-"""Per-quarter-hour rollups of stretches and cues, kept by the writer (schema 5).
+"""Per-quarter-hour rollups of stretches and cues, kept by the writer (schema 5, 6).
 
 `mmctl stats` shows local days, hours and weeks in the reader's time zone.
 Every real time zone's offset is a whole number of quarter hours, so each
@@ -21,8 +21,11 @@ triggers.)
 - `day_sums` (start, end): the same figures per local day of the writer's
   time zone, [start, end) in UTC epoch seconds: the activity sums, each
   stretch kind's seconds inside the day and longest whole stretch begun in
-  it, the cue figures, and per region as a JSON object ({"hands": {"cues":
-  4, "done": 1, "likely": 2}}, regions with cues shown only). A
+  it, the cue figures, and per region as a JSON object in the form `mmctl
+  stats --json` shows it (schema 6: regions by name, each with `cues`,
+  `done`, `likely`, `dismissed` and `ignored`, regions with cues shown
+  only: {"hands":{"cues":4,"done":1,"likely":2,"dismissed":0,"ignored":1}}),
+  which a report copies as it is. A
   report's day (or week) is the sum of the day rows inside it when no day
   row straddles one of its edges: the reader's zone is the writer's, as
   almost always. Where a row does (hours; another zone; a zone change), that
@@ -84,8 +87,10 @@ _DAY_STRETCH = {
     f" longest_{kind} = max(longest_{kind}, excluded.longest_{kind})"
     for kind in ("typing", "mouse", "active")
 }
-# A day row's regions JSON: region name -> these figures, in this order.
-REGION_FIELDS = ("cues", "done", "likely", "dismissed")
+# A day row's regions JSON: region name -> these figures, in this order
+# (schema 6; before it, the first four only). `ignored` is derived: cues
+# shown and neither done, likely done nor dismissed.
+REGION_FIELDS = ("cues", "done", "likely", "dismissed", "ignored")
 _DAY_CUES = (
     "INSERT INTO day_sums (start, end, cues, done, likely, dismissed, undelivered, regions)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -154,7 +159,7 @@ MIGRATION = f"""
         likely      INTEGER NOT NULL DEFAULT 0,
         dismissed   INTEGER NOT NULL DEFAULT 0,
         undelivered INTEGER NOT NULL DEFAULT 0,
-        regions     TEXT    NOT NULL DEFAULT '{{}}', -- JSON: region -> cues, done, likely, dismissed
+        regions     TEXT    NOT NULL DEFAULT '{{}}', -- JSON: region -> cues, done, likely, dismissed (6: ignored)
         PRIMARY KEY (start, end)
     ) WITHOUT ROWID;
     INSERT INTO stretch_quarter (quarter, kind, seconds)
@@ -222,6 +227,43 @@ MIGRATION = f"""
             longest_mouse = excluded.longest_mouse, longest_active = excluded.longest_active;
     DROP TABLE day_stretch;
 """
+
+# Migration 6: the day rows' regions in the form above (by name, each with
+# the five figures in order, ignored derived), from what schema 5 stored;
+# and `day_regions`, the same figures as rows (region, day), which a report
+# sums over the days it shows for its totals without reading any JSON.
+MIGRATION_6 = """
+    UPDATE day_sums SET regions = (
+        SELECT coalesce(json_group_object(name, json_object(
+                   'cues', c, 'done', d, 'likely', l, 'dismissed', m, 'ignored', c - d - l - m)), '{}')
+        FROM (SELECT key AS name,
+                     coalesce(json_extract(value, '$.cues'), 0) AS c,
+                     coalesce(json_extract(value, '$.done'), 0) AS d,
+                     coalesce(json_extract(value, '$.likely'), 0) AS l,
+                     coalesce(json_extract(value, '$.dismissed'), 0) AS m
+              FROM json_each(day_sums.regions) ORDER BY key)
+        WHERE c > 0
+    ) WHERE regions <> '{}';
+    CREATE TABLE day_regions (
+        region    TEXT    NOT NULL,               -- as cue_quarter
+        start     INTEGER NOT NULL,               -- the day row's start and end
+        end       INTEGER NOT NULL,
+        cues      INTEGER NOT NULL DEFAULT 0,     -- as day_sums.regions, for this region
+        done      INTEGER NOT NULL DEFAULT 0,
+        likely    INTEGER NOT NULL DEFAULT 0,
+        dismissed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (region, start, end)          -- a region's days: one range for totals
+    ) WITHOUT ROWID;
+    INSERT INTO day_regions (region, start, end, cues, done, likely, dismissed)
+        SELECT j.key, d.start, d.end, json_extract(j.value, '$.cues'), json_extract(j.value, '$.done'),
+               json_extract(j.value, '$.likely'), json_extract(j.value, '$.dismissed')
+        FROM day_sums d, json_each(d.regions) j;
+"""
+_DAY_REGION = (
+    "INSERT INTO day_regions (region, start, end, cues, done, likely, dismissed) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (region, start, end) DO UPDATE SET cues = excluded.cues, done = excluded.done,"
+    " likely = excluded.likely, dismissed = excluded.dismissed"
+)
 
 
 # ------------------------------------------------------------------ stretches
@@ -352,14 +394,17 @@ def apply_cues(
 
 
 def _day_cues(conn: sqlite3.Connection, changes: Mapping[tuple[int, int, str], list[int]]) -> None:
-    """Add per-(day, region) changes to day_sums: the sums, and its regions JSON
-    (read, changed, written back: a region without cues shown leaves it)."""
+    """Add per-(day, region) changes to day_sums (the sums, and its regions
+    JSON: read, changed, written back; a region without cues shown leaves it)
+    and to day_regions, which holds the same per-region figures as rows."""
     import json
 
     per_day: dict[tuple[int, int], dict[str, list[int]]] = {}
     for (lo, hi, name), d in changes.items():
         per_day.setdefault((lo, hi), {})[name] = d
     rows = []
+    region_rows = []
+    gone = []
     for (lo, hi), regions in per_day.items():
         row = conn.execute("SELECT regions FROM day_sums WHERE start = ? AND end = ?", (lo, hi)).fetchone()
         have: dict[str, dict[str, int]] = json.loads(row[0]) if row else {}
@@ -368,17 +413,21 @@ def _day_cues(conn: sqlite3.Connection, changes: Mapping[tuple[int, int, str], l
             for i in range(5):
                 total[i] += d[i]
             r = have.get(name, {})
-            r = {"cues": r.get("cues", 0) + d[0], "done": r.get("done", 0) + d[1],
-                 "likely": r.get("likely", 0) + d[2], "dismissed": r.get("dismissed", 0) + d[3]}
-            if r["cues"]:
-                have[name] = r
+            cues, done, likely, dismissed = (r.get(k, 0) + d[i] for i, k in enumerate(REGION_FIELDS[:4]))
+            if cues:
+                have[name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
+                              "ignored": cues - done - likely - dismissed}  # fmt: skip
+                region_rows.append((name, lo, hi, cues, done, likely, dismissed))
             else:
                 have.pop(name, None)
-        # Regions by name; each one's figures in the documented order (cues,
-        # done, likely, dismissed), as the reader shows them.
-        have = {name: {k: r.get(k, 0) for k in REGION_FIELDS} for name, r in sorted(have.items())}
+                gone.append((name, lo, hi))
+        # Regions by name, each one's figures in the documented order: the
+        # form the reader shows, so that it copies the text as it is.
+        have = dict(sorted(have.items()))
         rows.append((lo, hi, *total, json.dumps(have, separators=(",", ":"))))
     conn.executemany(_DAY_CUES, rows)
+    conn.executemany(_DAY_REGION, region_rows)
+    conn.executemany("DELETE FROM day_regions WHERE region = ? AND start = ? AND end = ?", gone)
 
 
 # ------------------------------------------------------------------ activity

@@ -20,6 +20,7 @@ from ..errors import StoreError, UsageError
 
 TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     conn = open_readonly(path)
     try:
         try:
-            rep = stats.report(conn, since, until, by=args.by)
+            rep = stats.report(conn, since, until, by=args.by, stored=args.json)
         except Exception as exc:  # sqlite3.Error: damaged or foreign database
             import sqlite3
 
@@ -90,13 +91,15 @@ def run(args: argparse.Namespace) -> int:
         if args.json or args.csv:
             _emit(rep, args)
             return 0
-        sys.stdout.write(stats.render_human(conn, rep, path, since, until, args.by))
+        from ..report.human import render_human
+
+        sys.stdout.write(render_human(conn, rep, path, since, until, args.by))
     finally:
         conn.close()
     return 0
 
 
-def _write_json(rep: dict[str, Any], out: Any) -> None:
+def write_json(rep: dict[str, Any], out: Any) -> None:
     """`rep` as one line of compact JSON (as json.dumps), a list's items
     written one by one: a year of days never becomes one big string, whose
     pieces a fresh process would have to get from the system page by page."""
@@ -108,18 +111,71 @@ def _write_json(rep: dict[str, Any], out: Any) -> None:
         out.write(sep + encode(key) + ":")
         sep = ","
         if isinstance(value, list):
+            row = row_encoder(encode)
             out.write("[")
             for i, item in enumerate(value):
-                out.write(("," if i else "") + encode(item))
+                out.write(("," if i else "") + row(item))
             out.write("]")
         else:
             out.write(encode(value))
     out.write("}\n" if rep else "{}\n")
 
 
+def row_encoder(encode: Callable[[Any], str]) -> Callable[[dict[str, Any]], str]:
+    """A function giving `encode(row)` (compact JSON) for a report's rows,
+    quicker: a row of the usual shape (its label, then numbers, then
+    `regions`) is filled into a template made once for that shape, and a
+    day's regions stored in the report's form (StoredRegions) are copied as
+    stored. Anything else (another shape, a value that is not a plain int
+    or float, NaN or infinity) goes through `encode`, so the text is always
+    what `encode` gives."""
+    from operator import itemgetter
+
+    from ..report.days import StoredRegions
+
+    shapes: dict[tuple[str, ...], tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]] | None] = {}
+    numbers = {int, float}
+
+    def shape_of(keys: tuple[str, ...]) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]] | None:
+        plain = all(k.isascii() and k.isidentifier() for k in keys)
+        if len(keys) < 4 or keys[-1] != "regions" or not plain:  # (itemgetter of 2+ keys gives a tuple)
+            return None
+        middle = "".join(f',"{k}":%r' for k in keys[1:-1])
+        if "nan" in middle or "inf" in middle:  # the check below looks for those in the filled text
+            return None
+        return '{"' + keys[0] + '":%s' + middle, itemgetter(*keys[1:-1])
+
+    def slow(item: dict[str, Any]) -> str:
+        if type(item.get("regions")) is StoredRegions:
+            import json
+
+            item = {**item, "regions": json.loads(item["regions"])}
+        return encode(item)
+
+    def row(item: dict[str, Any]) -> str:
+        keys = tuple(item)
+        try:
+            shape = shapes[keys]
+        except KeyError:
+            shape = shapes[keys] = shape_of(keys)
+        if shape is None:
+            return slow(item)
+        template, numbers_of = shape
+        values = numbers_of(item)
+        if not set(map(type, values)) <= numbers:
+            return slow(item)
+        head = template % (encode(item[keys[0]]), *values)
+        if "nan" in head or "inf" in head:  # NaN or infinity: JSON spells them differently
+            return slow(item)
+        regions = item["regions"]
+        return head + ',"regions":' + (regions if type(regions) is StoredRegions else encode(regions)) + "}"
+
+    return row
+
+
 def _emit(rep: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
-        _write_json(rep, sys.stdout)
+        write_json(rep, sys.stdout)
         return
     import csv
 

@@ -5,6 +5,12 @@ week of days) is filled from the day rows inside it; one that a day row
 straddles (an hour; a day of another time zone than the writer's) is left
 for the quarter-hour tables (stats.aggregate), so the figures are exact in
 any zone.
+
+From schema 6 a day row stores its regions in the very form the report
+shows them, and `day_regions` the same figures as rows. A report for the
+JSON writer keeps a bucket of one day row's regions as that text
+(StoredRegions, copied unparsed) and sums its totals from day_regions: a
+year of days costs no JSON parsing at all.
 """
 
 from __future__ import annotations
@@ -25,20 +31,33 @@ _DAY_SQL = (
 )
 
 
-def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> list[int]:
+class StoredRegions(str):
+    """A day row's regions as stored (schema 6): their compact JSON, in the
+    report's form. A report asked for stored regions holds this, in place of
+    the parsed dict, for each bucket that is one day row; a JSON writer
+    copies it, anything else can `json.loads` it."""
+
+    __slots__ = ()
+
+
+def from_days(
+    conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any] | None], version: int, stored: bool = False
+) -> list[int]:
     """Fill the buckets that are whole days of day_sums (or runs of
-    them); return the numbers of the others: those a day row straddles."""
+    them); return the numbers of the others: those a day row straddles.
+    `version`: the schema's; `stored`: a bucket of one day row keeps its
+    regions as StoredRegions (schema 6, and only if no day row straddles)."""
     import bisect
 
     n = len(edges) - 1
     lo_all, hi_all = edges[0], edges[-1]
     acc: dict[int, dict[str, Any]] = {}
+    texts: dict[int, list[str]] = {}
     bad: set[int] = set()
     # A local day is at most 26 hours long: rows from 2 days before can reach in.
-    rows = conn.execute(_DAY_SQL, (lo_all - 2 * 86400, hi_all)).fetchall()
     for (start, end, minutes, keys, clicks, scrolls, moves, px, typing, mouse, active, l_typing, l_mouse,
-         l_active, cues, done, likely, dismissed, undelivered, _text), regions in zip(
-        rows, _regions([row[-1] for row in rows]), strict=True
+         l_active, cues, done, likely, dismissed, undelivered, text) in conn.execute(
+        _DAY_SQL, (lo_all - 2 * 86400, hi_all)
     ):  # fmt: skip
         if end <= lo_all:
             continue
@@ -57,8 +76,9 @@ def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[s
                 "longest_typing_stretch_s": l_typing, "longest_mouse_stretch_s": l_mouse,
                 "longest_active_stretch_s": l_active, "cues": cues, "cues_done": done,
                 "cues_likely_done": likely, "cues_dismissed": dismissed, "cues_undelivered": undelivered,
-                "regions": regions,
+                "regions": None,
             }  # fmt: skip
+            texts[i] = [text]
             continue
         o["active_minutes"] += minutes
         o["keys"] += keys
@@ -77,13 +97,30 @@ def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[s
         o["cues_likely_done"] += likely
         o["cues_dismissed"] += dismissed
         o["cues_undelivered"] += undelivered
-        for name, r in regions.items():  # a week of days
-            have = o["regions"].get(name)
-            if have is None:
-                o["regions"][name] = r
-            else:
-                for k in REGION_KEYS:
-                    have[k] += r[k]
+        texts[i].append(text)
+    keep = stored and version >= 6 and not bad
+    parse: list[int] = []
+    for i, o in acc.items():
+        own = texts[i]
+        if keep and len(own) == 1:
+            o["regions"] = StoredRegions(own[0])
+        elif all(t == "{}" for t in own):
+            o["regions"] = {}
+        else:
+            parse.append(i)
+    if parse:  # every text to parse in one loads
+        parsed = iter(_regions([t for i in parse for t in texts[i]], version))
+        for i in parse:
+            merged: dict[str, dict[str, int]] = {}
+            for _ in texts[i]:
+                for name, r in next(parsed).items():  # a week of days
+                    have = merged.get(name)
+                    if have is None:
+                        merged[name] = r
+                    else:
+                        for k in REGION_KEYS:
+                            have[k] += r[k]
+            acc[i]["regions"] = merged
     for i, o in acc.items():
         if i not in bad:
             if o["active_minutes"] and not (o["keys"] or o["clicks"] or o["scrolls"] or o["moves"]):
@@ -94,23 +131,42 @@ def from_days(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[s
     return sorted(bad)
 
 
+def region_totals(conn: sqlite3.Connection, lo: float, hi: float) -> dict[str, dict[str, int]]:
+    """Per region, the sums of the day rows that start in [lo, hi), in name
+    order: the totals of a report whose buckets are all whole day rows.
+    From day_regions (schema 6): an index seek per region and a range sum
+    over the days shown, no JSON."""
+    out: dict[str, dict[str, int]] = {}
+    name = conn.execute("SELECT min(region) FROM day_regions").fetchone()[0]
+    while name is not None:
+        cues, done, likely, dismissed = conn.execute(
+            "SELECT sum(cues), sum(done), sum(likely), sum(dismissed) FROM day_regions"
+            " WHERE region = ? AND start >= ? AND start < ?",
+            (name, lo, hi),
+        ).fetchone()
+        if cues:
+            out[name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
+                         "ignored": cues - done - likely - dismissed}  # fmt: skip
+        name = conn.execute("SELECT min(region) FROM day_regions WHERE region > ?", (name,)).fetchone()[0]
+    return out
+
+
 # Per region, each delivered cue counts once: done, else likely, else dismissed, else ignored.
-REGION_KEYS = (*REGION_FIELDS, "ignored")
+REGION_KEYS = REGION_FIELDS
 
 
-def _regions(texts: list[str]) -> list[dict[str, dict[str, int]]]:
-    """The day rows' regions JSON texts as dicts, each region with `dismissed`
-    and the derived `ignored`: one `loads` for all (a year of days costs one
-    parse, not 250)."""
-    if all(t == "{}" for t in texts):
-        return [{} for _ in texts]
+def _regions(texts: list[str], version: int) -> list[dict[str, dict[str, int]]]:
+    """The day rows' regions JSON texts as dicts: one `loads` for all (a
+    year of days costs one parse, not 250). Before schema 6 each region is
+    put in the report's form: `dismissed` (schema 4) and the derived
+    `ignored` added, the figures in order."""
     from json import loads
 
     parsed: list[dict[str, dict[str, int]]] = loads("[" + ",".join(texts) + "]")
-    for regions in parsed:
-        for r in regions.values():
-            dismissed = r.get("dismissed")
-            if dismissed is None:
-                r["dismissed"] = dismissed = 0
-            r["ignored"] = r["cues"] - r["done"] - r["likely"] - dismissed
+    if version < 6:
+        for regions in parsed:
+            for name, r in regions.items():
+                cues, done, likely, dismissed = r["cues"], r["done"], r["likely"], r.get("dismissed", 0)
+                regions[name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
+                                 "ignored": cues - done - likely - dismissed}  # fmt: skip
     return parsed

@@ -8,11 +8,13 @@ index, one query per kind of figure for all buckets at once: the buckets
 computed here with the system time zone (TZ honoured), so a 23- or 25-hour
 DST day is exactly as long as it was on the wall clock.
 
-Where the figures come from (schema 5, adapters/rollups.py): a day or week
-from the writer's day rows (report/days.py, one row per day); any other
-bucket (hours, a day of another zone) from range sums over the quarter-hour
-tables; a database before schema 5 (or a zone whose hours are not whole
-quarter hours) from the raw rows, as described here. All three agree:
+Where the figures come from (schema 5 and 6, adapters/rollups.py): a day or
+week from the writer's day rows (report/days.py, one row per day; from
+schema 6 their regions as stored text and their per-region totals from
+day_regions); any other bucket (hours, a day of another zone) from range
+sums over the quarter-hour tables; a database before schema 5 (or a zone
+whose hours are not whole quarter hours) from the raw rows, as described
+here. All three agree:
 
 - Counts (keys, clicks, scrolls, moves, distance) are summed from the
   per-minute rows whose minute begins inside a bucket.
@@ -43,9 +45,10 @@ import sqlite3
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 
-from ..timefmt import format_duration, local_date, local_midnight
+from ..timefmt import local_date, local_midnight
 from .days import REGION_KEYS as _REGION_KEYS
-from .readmodel import cue_outcomes, has_schema
+from .days import StoredRegions
+from .readmodel import cue_outcomes, has_schema, schema_version
 from .readmodel import has_table as _has_table
 
 TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
@@ -170,22 +173,25 @@ def _chunks(edges: Sequence[float], only: Sequence[int] | None = None) -> Iterat
         yield off, f"WITH b(i, lo, hi) AS (VALUES {values}) ", params
 
 
-def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str, Any]]:
-    """One bucket dict per [edges[i], edges[i+1]) (UTC epoch seconds, increasing, contiguous)."""
+def aggregate(conn: sqlite3.Connection, edges: Sequence[float], stored: bool = False) -> list[dict[str, Any]]:
+    """One bucket dict per [edges[i], edges[i+1]) (UTC epoch seconds, increasing, contiguous).
+    `stored`: see report()."""
     n = len(edges) - 1
     empty = empty_bucket()
-    out = [{**empty, "regions": {}} for _ in range(n)]
     if n <= 0:
-        return out
+        return []
     # Schema 5: whole local days of the writer's zone (and weeks of them)
     # from one row per day and figure; the rest from the quarter hours.
     todo: list[int] | None = None
+    filled: list[dict[str, Any] | None] = [None] * n
     if _has_table(conn, "day_sums"):
         from .days import from_days
 
-        todo = from_days(conn, edges, out)
-        if not todo:
-            return _sorted_regions(out)
+        todo = from_days(conn, edges, filled, schema_version(conn), stored)
+    # The others start empty: no day row, or filled from the quarters below.
+    out = [{**empty, "regions": {}} if o is None else o for o in filled]
+    if todo == []:
+        return _sorted_regions(out)
     # A minute belongs to the bucket its first second falls in. Where every
     # edge is a UTC quarter hour (every real time zone's midnights and hours
     # are) and the database keeps quarter sums (schema 2), read those: a
@@ -240,7 +246,8 @@ def aggregate(conn: sqlite3.Connection, edges: Sequence[float]) -> list[dict[str
 
 def _sorted_regions(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for o in out:
-        o["regions"] = dict(sorted(o["regions"].items()))
+        if type(o["regions"]) is not StoredRegions:  # a stored day row's are in order already
+            o["regions"] = dict(sorted(o["regions"].items()))
     return out
 
 
@@ -378,8 +385,10 @@ def _tidy(b: dict[str, Any]) -> dict[str, Any]:
     return b
 
 
-def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Sums over the buckets; the longest stretches are the longest of any bucket."""
+def totals(buckets: Sequence[dict[str, Any]], regions: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    """Sums over the buckets; the longest stretches are the longest of any
+    bucket. `regions`: the per-region sums, when the caller has them (else
+    summed here)."""
     t = empty_bucket()
     if buckets:
         # Column by column over all buckets at once: a year of days is 250 rows.
@@ -391,18 +400,25 @@ def totals(buckets: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 t[f] = sum([v for v in col if v is not None], t[f])
             else:
                 t[f] = sum(col, t[f])
-    per_region: dict[str, list[dict[str, int]]] = {}
-    for b in buckets:
-        for name, r in b["regions"].items():
-            rows = per_region.get(name)
-            if rows is None:
-                per_region[name] = [r]
-            else:
-                rows.append(r)
-    t["regions"] = {
-        name: dict(zip(_REGION_KEYS, map(sum, zip(*map(_REGION_GET, rows), strict=True)), strict=True))
-        for name, rows in sorted(per_region.items())
-    }
+    if regions is None:
+        per_region: dict[str, list[dict[str, int]]] = {}
+        for b in buckets:
+            have = b["regions"]
+            if type(have) is StoredRegions:
+                from json import loads
+
+                have = loads(have)
+            for name, r in have.items():
+                rows = per_region.get(name)
+                if rows is None:
+                    per_region[name] = [r]
+                else:
+                    rows.append(r)
+        regions = {
+            name: dict(zip(_REGION_KEYS, map(sum, zip(*map(_REGION_GET, rows), strict=True)), strict=True))
+            for name, rows in sorted(per_region.items())
+        }
+    t["regions"] = regions
     if buckets and all(b["keys"] is None for b in buckets):
         for f in COUNT_FIELDS:
             t[f] = None
@@ -423,6 +439,7 @@ def report(
     since: date | None = None,
     until: date | None = None,
     by: str = "day",
+    stored: bool = False,
 ) -> dict[str, Any]:
     """{"days": [DAY, ...], "totals": DAY without its date} (docs/stats.md).
 
@@ -430,6 +447,10 @@ def report(
     labelled "week" (ISO, 2026-W10) or "hour" (local, 2026-03-02T09).
     Only buckets with any activity, stretch or cue appear, in time order;
     `since`/`until` are inclusive local dates.
+
+    `stored` (for a JSON writer): a bucket that is one stored day row may
+    hold its `regions` as StoredRegions, their JSON text, instead of a dict;
+    its JSON is the same.
     """
     key, edges_of = BY[by]
     listed = key + "s" if by != "day" else "days"
@@ -444,10 +465,16 @@ def report(
             hi = local_midnight(last + timedelta(days=1))
             if by == "week":  # clip the outer weeks to since/until
                 edges[0], edges[-1] = lo, hi
-            for label, b in zip(labels, aggregate(conn, edges), strict=True):
+            for label, b in zip(labels, aggregate(conn, edges, stored), strict=True):
                 if _has_data(b):
                     buckets.append({key: label, **_tidy(b)})
-    total = totals(buckets)
+    regions = None
+    if any(type(b["regions"]) is StoredRegions for b in buckets):
+        # Only when no day row straddles a bucket: the day rows in the range are the buckets'.
+        from .days import region_totals
+
+        regions = region_totals(conn, edges[0], edges[-1])
+    total = totals(buckets, regions)
     if by == "hour":
         for b in buckets:
             for f in _LONGEST.values():
@@ -464,228 +491,3 @@ def report_empty(by: str = "day") -> dict[str, Any]:
     """The report of a database with nothing in it."""
     key = BY[by][0]
     return {key + "s" if by != "day" else "days": [], "totals": totals([])}
-
-
-# ------------------------------------------------------------ for a person
-_BLOCKS = " ▁▂▃▄▅▆▇█"
-_SPARK = "▁▂▃▄▅▆▇█"
-
-
-def fmt_duration(s: float) -> str:
-    return format_duration(s, compact=True)
-
-
-NOT_RECORDED = "n/r"
-PRESENCE_NOTE = (
-    f"{NOT_RECORDED}: counts not recorded: input was watched through the compositor's idle "
-    "interface (presence only), which sees activity but not keys or clicks"
-)
-
-
-def _num(n: float | None) -> str:
-    return NOT_RECORDED if n is None else f"{int(n):,}"
-
-
-def _table(rows: list[tuple[str, dict[str, Any] | None]], longest: bool = True) -> list[str]:
-    head: tuple[str, ...] = ("", "active", "typing", "mouse", "keys", "clicks", "scrolls", "longest typing", "longest mouse", "cues", "done", "likely", "dismissed")
-    if not longest:
-        head = head[:7] + head[9:]
-    body: list[tuple[str, ...]] = []
-    for label, b in rows:
-        if b is None:
-            body.append((label, "-", *([""] * (len(head) - 2))))
-            continue
-        cells = [
-            label,
-            fmt_duration(b["active_s"]),
-            fmt_duration(b["typing_s"]),
-            fmt_duration(b["mouse_s"]),
-            _num(b["keys"]),
-            _num(b["clicks"]),
-            _num(b["scrolls"]),
-        ]
-        if longest:
-            cells += [fmt_duration(b["longest_typing_stretch_s"]), fmt_duration(b["longest_mouse_stretch_s"])]
-        cells += [_num(b["cues"]), _num(b["cues_done"]), _num(b["cues_likely_done"]), _num(b["cues_dismissed"])]
-        body.append(tuple(cells))
-    widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
-    lines = []
-    for r in (head, *body):
-        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
-def _regions_line(regions: dict[str, dict[str, int]]) -> str:
-    if not regions:
-        return "Cues by region: none delivered"
-    parts = []
-    for name, r in regions.items():
-        extra = [f"{r['done']} done"] if r["done"] else []
-        if r["likely"]:
-            extra.append(f"{r['likely']} likely")
-        parts.append(f"{name} {r['cues']}" + (f" ({', '.join(extra)})" if extra else ""))
-    return "Cues by region: " + ", ".join(parts)
-
-
-def _moved(r: dict[str, int]) -> float | None:
-    """Share of a region's cues answered (done or likely done), None without cues."""
-    return (r["done"] + r["likely"]) / r["cues"] if r["cues"] else None
-
-
-def region_trend(now: dict[str, int], before: dict[str, int] | None) -> str:
-    """How the share answered moved since the period before: '55% ↑ from 40%'."""
-    m = _moved(now)
-    if m is None:
-        return "-"
-    was = _moved(before) if before else None
-    if was is None:
-        return f"{m:.0%} (new)"
-    arrow = "↑" if m > was + 0.05 else "↓" if m < was - 0.05 else "="
-    return f"{m:.0%} {arrow} from {was:.0%}"
-
-
-def _regions_table(
-    regions: dict[str, dict[str, int]],
-    today: dict[str, dict[str, int]] | None,
-    period: str,
-    before: dict[str, dict[str, int]] | None = None,
-) -> list[str]:
-    """Per body region: cues delivered, answered (done), likely done, dismissed,
-    ignored, the share answered and its trend against the period before (and
-    today's cues, done and likely, when shown)."""
-    if not regions and not today:
-        return ["Cues by region: none delivered"]
-    names = sorted(set(regions) | set(today or {}))
-    head = ["Cues by region", f"{period}: cues", "done", "likely", "dismissed", "ignored", "answered, trend"]
-    if today is not None:
-        head += ["today: cues", "done", "likely"]
-    zero = dict.fromkeys(_REGION_KEYS, 0)
-    body = []
-    for name in names:
-        r = regions.get(name, zero)
-        row = [
-            f"  {name}", _num(r["cues"]), _num(r["done"]), _num(r["likely"]), _num(r["dismissed"]),
-            _num(r["ignored"]), region_trend(r, (before or {}).get(name)),
-        ]  # fmt: skip
-        if today is not None:
-            t = today.get(name, zero)
-            row += [_num(t["cues"]), _num(t["done"]), _num(t["likely"])]
-        body.append(row)
-    widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
-    return [
-        "  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]).rstrip()
-        for r in (head, *body)
-    ]
-
-
-def _heatmap(conn: sqlite3.Connection, first: date, last: date) -> list[str]:
-    hours = report(conn, first, last, by="hour")["hours"]
-    per: dict[str, dict[int, int]] = {}
-    for h in hours:
-        d, hh = h["hour"].split("T")
-        per.setdefault(d, {})[int(hh)] = h["active_minutes"]
-    lines = [
-        "Activity by hour (minutes with input in the hour: '·' none, '▁' a few ... '█' all 60)",
-        "            " + "".join(f"{h:<3d}" for h in range(0, 24, 3)).rstrip(),
-    ]
-    d = first
-    while d <= last:
-        row = per.get(d.isoformat(), {})
-        cells = "".join(
-            _BLOCKS[min(8, -(-row[h] * 8 // 60))] if row.get(h) else "·" for h in range(24)
-        )
-        lines.append(f"{d.strftime('%a')} {d.strftime('%m-%d')}   {cells}")
-        d += timedelta(days=1)
-    return lines
-
-
-def _trend(days: list[dict[str, Any]]) -> str:
-    if not days:
-        return "Cues done per day: no days recorded"
-    vals = [d["cues_done"] for d in days]
-    top = max(vals)
-    spark = "".join(_SPARK[(v * 7) // top] if top else _SPARK[0] for v in vals)
-    n = len(vals)
-    if n >= 2:
-        xs = range(n)
-        mx = (n - 1) / 2
-        my = sum(vals) / n
-        slope = sum((x - mx) * (y - my) for x, y in zip(xs, vals, strict=True)) / sum((x - mx) ** 2 for x in xs)
-        word = "rising" if slope > 0.05 else "falling" if slope < -0.05 else "steady"
-        how = f"{word} ({slope:+.2f} a day)"
-    else:
-        how = "one day so far"
-    return f"Cues done per day ({days[0]['date']} to {days[-1]['date']}): {spark}  {' '.join(map(str, vals))}  {how}"
-
-
-def render_human(
-    conn: sqlite3.Connection,
-    rep: dict[str, Any],
-    path: str,
-    since: date | None,
-    until: date | None,
-    by: str = "day",
-) -> str:
-    """The same figures as the report, for a person."""
-    span = data_span(conn) if has_schema(conn) else None
-    if span is None:
-        return f"no data yet in {path}: micromove records once `mmctl run` is watching input\n"
-    out = [f"micromove stats: {path}"]
-    if by != "day":
-        key = BY[by][0]
-        listed = rep[key + "s"]
-        if not listed:
-            return out[0] + "\nnothing recorded in that range\n"
-        table = _table([(r[key], r) for r in listed] + [("total", rep["totals"])], longest=by != "hour")
-        if any(r["keys"] is None for r in listed):
-            table.append(PRESENCE_NOTE)
-        return "\n".join([*out, "", *table, "", _regions_line(rep["totals"]["regions"])]) + "\n"
-
-    today = date.today()
-    if since is None and until is None:
-        end = today
-        first = end - timedelta(days=6)
-        if not report(conn, first, end)["days"]:
-            end = min(local_date(span[1]), today)
-            first = end - timedelta(days=6)
-        week = report(conn, first, end)
-        by_date = {d["date"]: d for d in week["days"]}
-        rows: list[tuple[str, dict[str, Any] | None]] = []
-        d = first
-        while d <= end:
-            label = "today" if d == today else f"{d.strftime('%a')} {d.isoformat()}"
-            rows.append((label, by_date.get(d.isoformat())))
-            d += timedelta(days=1)
-        rows.append(("7 days", week["totals"]))
-        title = f"Last 7 days, {first} to {end}" + ("" if end == today else f" (latest recorded; today is {today})")
-        regions = _regions_table(
-            week["totals"]["regions"],
-            by_date[today.isoformat()]["regions"] if today.isoformat() in by_date else ({} if end == today else None),
-            "7 days",
-            report(conn, first - timedelta(days=7), first - timedelta(days=1))["totals"]["regions"],
-        )
-        trend_days = report(conn, end - timedelta(days=13), end)["days"]
-    else:
-        days = rep["days"]
-        if not days:
-            return out[0] + "\nnothing recorded in that range\n"
-        rows = [(f"{date.fromisoformat(x['date']).strftime('%a')} {x['date']}", x) for x in days]
-        rows.append((f"{len(days)} day" + ("s" if len(days) != 1 else ""), rep["totals"]))
-        end = date.fromisoformat(days[-1]["date"])
-        first = end - timedelta(days=6)
-        title = f"{days[0]['date']} to {days[-1]['date']}"
-        span_days = (end - date.fromisoformat(days[0]["date"])).days + 1
-        lo = date.fromisoformat(days[0]["date"])
-        regions = _regions_table(
-            rep["totals"]["regions"], None, rows[-1][0],
-            report(conn, lo - timedelta(days=span_days), lo - timedelta(days=1))["totals"]["regions"],
-        )  # fmt: skip
-        trend_days = days
-    out += ["", title, *_table(rows)]
-    if any(b is not None and b["keys"] is None for _, b in rows):
-        out.append(PRESENCE_NOTE)
-    out += ["", *regions, ""]
-    out += _heatmap(conn, first, end)
-    out += ["", _trend(trend_days)]
-    return "\n".join(out) + "\n"
