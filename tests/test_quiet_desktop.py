@@ -332,6 +332,7 @@ def test_fullscreen_without_a_display_never_holds() -> None:
 
 
 # ------------------------------------------------------------------ camera, microphone
+@pytest.mark.machine_wide  # a video device every process sees
 def test_camera_in_use_while_a_process_holds_a_video_node() -> None:
     cam = make("camera", {})
     user = VideoUser()

@@ -131,8 +131,11 @@ def no_other_source(home: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "part", ["lock", "sleep", "dnd-dunst", "dnd-xfce", "dnd-gnome", "fullscreen", "camera"], indirect=True
-)
+    "part",
+    ["lock", "sleep", "dnd-dunst", "dnd-xfce", "dnd-gnome", "fullscreen",
+     pytest.param("camera", marks=pytest.mark.machine_wide)],  # a video device every process sees
+    indirect=True,
+)  # fmt: skip
 def test_cue_held_while_quiet_and_sent_at_the_first_pause_after(
     part: tuple[Part, str], xvfb_module: str, home: Path, runs: list[Run]
 ) -> None:
