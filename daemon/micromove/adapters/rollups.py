@@ -91,6 +91,13 @@ _DAY_STRETCH = {
 # (schema 6; before it, the first four only). `ignored` is derived: cues
 # shown and neither done, likely done nor dismissed.
 REGION_FIELDS = ("cues", "done", "likely", "dismissed", "ignored")
+
+
+def region_figures(cues: int, done: int, likely: int, dismissed: int) -> dict[str, int]:
+    """One region's figures in that form (REGION_FIELDS, `ignored` derived)."""
+    return {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
+            "ignored": cues - done - likely - dismissed}  # fmt: skip
+
 _DAY_CUES = (
     "INSERT INTO day_sums (start, end, cues, done, likely, dismissed, undelivered, regions)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -415,8 +422,7 @@ def _day_cues(conn: sqlite3.Connection, changes: Mapping[tuple[int, int, str], l
             r = have.get(name, {})
             cues, done, likely, dismissed = (r.get(k, 0) + d[i] for i, k in enumerate(REGION_FIELDS[:4]))
             if cues:
-                have[name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
-                              "ignored": cues - done - likely - dismissed}  # fmt: skip
+                have[name] = region_figures(cues, done, likely, dismissed)
                 region_rows.append((name, lo, hi, cues, done, likely, dismissed))
             else:
                 have.pop(name, None)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..adapters.rollups import REGION_FIELDS
+from ..adapters.rollups import REGION_FIELDS, region_figures
+from .readmodel import regions_in
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def from_days(
                     if have is None:
                         merged[name] = r
                     else:
-                        for k in REGION_KEYS:
+                        for k in REGION_FIELDS:
                             have[k] += r[k]
             acc[i]["regions"] = merged
     for i, o in acc.items():
@@ -137,22 +138,15 @@ def region_totals(conn: sqlite3.Connection, lo: float, hi: float) -> dict[str, d
     From day_regions (schema 6): an index seek per region and a range sum
     over the days shown, no JSON."""
     out: dict[str, dict[str, int]] = {}
-    name = conn.execute("SELECT min(region) FROM day_regions").fetchone()[0]
-    while name is not None:
+    for name in regions_in(conn, "day_regions"):
         cues, done, likely, dismissed = conn.execute(
             "SELECT sum(cues), sum(done), sum(likely), sum(dismissed) FROM day_regions"
             " WHERE region = ? AND start >= ? AND start < ?",
             (name, lo, hi),
         ).fetchone()
         if cues:
-            out[name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
-                         "ignored": cues - done - likely - dismissed}  # fmt: skip
-        name = conn.execute("SELECT min(region) FROM day_regions WHERE region > ?", (name,)).fetchone()[0]
+            out[name] = region_figures(cues, done, likely, dismissed)
     return out
-
-
-# Per region, each delivered cue counts once: done, else likely, else dismissed, else ignored.
-REGION_KEYS = REGION_FIELDS
 
 
 def _regions(texts: list[str], version: int) -> list[dict[str, dict[str, int]]]:
@@ -166,7 +160,5 @@ def _regions(texts: list[str], version: int) -> list[dict[str, dict[str, int]]]:
     if version < 6:
         for regions in parsed:
             for name, r in regions.items():
-                cues, done, likely, dismissed = r["cues"], r["done"], r["likely"], r.get("dismissed", 0)
-                regions[name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
-                                 "ignored": cues - done - likely - dismissed}  # fmt: skip
+                regions[name] = region_figures(r["cues"], r["done"], r["likely"], r.get("dismissed", 0))
     return parsed

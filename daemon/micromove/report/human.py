@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 
+from ..adapters.rollups import REGION_FIELDS
 from ..timefmt import format_duration, local_date
-from .days import REGION_KEYS as _REGION_KEYS
 from .readmodel import has_schema
 from .stats import BY, data_span, report
 
@@ -111,7 +111,7 @@ def _regions_table(
     head = ["Cues by region", f"{period}: cues", "done", "likely", "dismissed", "ignored", "answered, trend"]
     if today is not None:
         head += ["today: cues", "done", "likely"]
-    zero = dict.fromkeys(_REGION_KEYS, 0)
+    zero = dict.fromkeys(REGION_FIELDS, 0)
     body = []
     for name in names:
         r = regions.get(name, zero)

@@ -60,6 +60,17 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
 
 
 # ------------------------------------------------------------------ state
+def regions_in(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The regions `table` (cue_quarter, day_regions: keyed by region
+    first) has rows for, in name order: one index seek each."""
+    names: list[str] = []
+    row = conn.execute(f"SELECT min(region) FROM {table}").fetchone()
+    while row is not None and row[0] is not None:
+        names.append(row[0])
+        row = conn.execute(f"SELECT min(region) FROM {table} WHERE region > ?", (row[0],)).fetchone()
+    return names
+
+
 def state(conn: sqlite3.Connection, key: str) -> str | None:
     if not has_schema(conn):
         return None

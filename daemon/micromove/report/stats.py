@@ -45,10 +45,10 @@ import sqlite3
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 
+from ..adapters.rollups import REGION_FIELDS, region_figures
 from ..timefmt import local_date, local_midnight
-from .days import REGION_KEYS as _REGION_KEYS
 from .days import StoredRegions
-from .readmodel import cue_outcomes, has_schema, schema_version
+from .readmodel import cue_outcomes, has_schema, regions_in, schema_version
 from .readmodel import has_table as _has_table
 
 TYPE_CHECKING = False  # typing is not imported at run time: `mmctl stats` starts fast
@@ -251,23 +251,13 @@ def _sorted_regions(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _regions_in(conn: sqlite3.Connection) -> list[str]:
-    """The regions cue_quarter has rows for: one index seek each."""
-    names: list[str] = []
-    row = conn.execute("SELECT min(region) FROM cue_quarter").fetchone()
-    while row is not None and row[0] is not None:
-        names.append(row[0])
-        row = conn.execute("SELECT min(region) FROM cue_quarter WHERE region > ?", (row[0],)).fetchone()
-    return names
-
-
 def _from_quarters(
     conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]], only: Sequence[int] | None = None
 ) -> None:
     """Stretch time, longest stretches and cue figures per bucket from
     stretch_quarter and cue_quarter: for each bucket, one primary-key range
     sum per stretch kind and per region (no sorting, no row in Python)."""
-    regions = _regions_in(conn)
+    regions = regions_in(conn, "cue_quarter")
     kinds = tuple(_TIME)
     cols = [
         "(SELECT sum(s.seconds) || ' ' || max(s.longest) FROM stretch_quarter s"
@@ -299,8 +289,7 @@ def _from_quarters(
                     o["cues_done"] += done
                     o["cues_likely_done"] += likely
                     o["cues_dismissed"] += dismissed
-                    o["regions"][name] = {"cues": cues, "done": done, "likely": likely, "dismissed": dismissed,
-                                          "ignored": cues - done - likely - dismissed}  # fmt: skip
+                    o["regions"][name] = region_figures(cues, done, likely, dismissed)
 
 
 def _stretches_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[dict[str, Any]]) -> None:
@@ -355,7 +344,7 @@ def _cues_from_rows(conn: sqlite3.Connection, edges: Sequence[float], out: list[
         region = cue_id.partition(".")[0]
         r = o["regions"].get(region)
         if r is None:
-            r = o["regions"][region] = dict.fromkeys(_REGION_KEYS, 0)
+            r = o["regions"][region] = dict.fromkeys(REGION_FIELDS, 0)
         r["cues"] += 1
         r["done"] += done
         r["likely"] += likely
@@ -415,7 +404,7 @@ def totals(buckets: Sequence[dict[str, Any]], regions: dict[str, dict[str, int]]
                 else:
                     rows.append(r)
         regions = {
-            name: dict(zip(_REGION_KEYS, map(sum, zip(*map(_REGION_GET, rows), strict=True)), strict=True))
+            name: dict(zip(REGION_FIELDS, map(sum, zip(*map(_REGION_GET, rows), strict=True)), strict=True))
             for name, rows in sorted(per_region.items())
         }
     t["regions"] = regions
@@ -428,7 +417,7 @@ def totals(buckets: Sequence[dict[str, Any]], regions: dict[str, dict[str, int]]
 _TOTAL_GET = itemgetter(*FIELDS)
 _LONGEST_SET = frozenset(_LONGEST.values())
 _COUNT_SET = frozenset(COUNT_FIELDS)
-_REGION_GET = itemgetter(*_REGION_KEYS)
+_REGION_GET = itemgetter(*REGION_FIELDS)
 
 
 BY = {"day": ("date", day_edges), "week": ("week", week_edges), "hour": ("hour", hour_edges)}
